@@ -1,0 +1,5 @@
+import sys
+
+from serlib.cli import main
+
+sys.exit(main())
