@@ -1,0 +1,62 @@
+"""The package itself: importing it is cheap and safe, and the command line answers."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from serlib import config
+
+HEAVY = ("tensorflow", "keras", "sounddevice", "torch")
+
+
+def _python(code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120)
+
+
+def test_import_serlib_loads_no_heavy_or_optional_dependency():
+    code = ("import sys, serlib, serlib.audio, serlib.features, serlib.datasets, serlib.cli;"
+            f"print([m for m in {HEAVY!r} if m in sys.modules])")
+    out = _python(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_import_works_without_any_corpus(tmp_path):
+    out = _python("import serlib, serlib.datasets; print('ok')", SERLIB_DATA=str(tmp_path / "nothing"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_cli_help_lists_the_commands():
+    out = subprocess.run([sys.executable, "-m", "serlib", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    for name in ("datasets", "features", "evaluate", "predict"):
+        assert name in out.stdout
+
+
+def test_data_root_precedence(monkeypatch, tmp_path):
+    monkeypatch.delenv(config.DATA_ENV, raising=False)
+    assert config.data_root() == config.BUNDLED_DATA
+    monkeypatch.setenv(config.DATA_ENV, str(tmp_path))
+    assert config.data_root() == tmp_path
+    assert config.data_root(tmp_path / "x") == tmp_path / "x"
+
+
+def test_cache_dir_honours_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert config.cache_dir() == tmp_path / "serlib"
+
+
+def test_quick_mode_flag(monkeypatch):
+    for value, expected in (("1", True), ("yes", True), ("0", False), ("", False)):
+        monkeypatch.setenv(config.QUICK_ENV, value)
+        assert config.quick_mode() is expected
+
+
+def test_requirements_name_every_required_package():
+    text = (config.REPO_DIR / "requirements.txt").read_text().lower()
+    for name in ("jupyterlab", "ipywidgets", "sounddevice", "librosa", "soundfile",
+                 "scikit-learn", "matplotlib", "numpy", "tensorflow", "nbval", "-e ."):
+        assert name in text, name
