@@ -1,0 +1,91 @@
+#!/usr/bin/env python
+"""Measure how fast `serlib predict` is: warm per-clip latency and the cold command.
+
+Targets (issue 4): one 7-second clip in <= 150 ms in a warm process; the whole
+`serlib predict FILE` command from a cold start in <= 5 s, without TensorFlow.
+
+    python scripts/benchmark_predict.py [--model PATH] [--repeat 20]
+
+Prints one line per measurement and a JSON summary on the last line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def seven_second_clip(folder: Path) -> Path:
+    """A 7 s WAV made of real sample speech (looped), 16 kHz mono."""
+    import numpy as np
+
+    from serlib import audio
+
+    clips = sorted((REPO / "data" / "ravdess").glob("Actor_*/*.flac"))[:4]
+    y = np.concatenate([audio.load(p) for p in clips]) if clips else audio.tone(220, 7.0)
+    y = np.resize(y, 7 * 16000).astype(np.float32)
+    path = folder / "clip7s.wav"
+    audio.save(path, y)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="model file (default: shipped model)")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = seven_second_clip(Path(tmp))
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        cmd = [sys.executable, "-m", "serlib", "predict", str(clip)]
+        if args.model:
+            cmd += ["--model", args.model]
+        colds = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+            colds.append(time.perf_counter() - t0)
+            if out.returncode != 0:
+                print(out.stderr, file=sys.stderr)
+                return 1
+        print(f"cold command (3 runs): {', '.join(f'{c:.2f} s' for c in colds)}")
+
+        code = ("import sys; from serlib.cli import main; main(sys.argv[1:]); "
+                "print('tensorflow' in sys.modules)")
+        tf = subprocess.run([sys.executable, "-c", code, *cmd[3:]], capture_output=True,
+                            text=True, cwd=REPO).stdout.strip().splitlines()[-1]
+        print(f"TensorFlow imported by serlib predict: {tf}")
+
+        from serlib.predict import load_model, predict_file
+
+        t0 = time.perf_counter()
+        model = load_model(args.model)
+        load_s = time.perf_counter() - t0
+        predict_file(model, clip)  # warm-up: first call compiles/caches
+        warm = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            predict_file(model, clip)
+            warm.append(time.perf_counter() - t0)
+        print(f"load_model: {load_s * 1000:.0f} ms; warm predict_file on a 7 s clip "
+              f"(median of {args.repeat}): {statistics.median(warm) * 1000:.0f} ms "
+              f"(min {min(warm) * 1000:.0f}, max {max(warm) * 1000:.0f})")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+        print(json.dumps({"cold_command_s": round(min(colds), 2),
+                          "warm_predict_ms": round(statistics.median(warm) * 1000, 1),
+                          "load_model_ms": round(load_s * 1000), "tensorflow_imported": tf == "True",
+                          "cpus": os.cpu_count(), "load_average_1min": load}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""How to split clips into training and test parts, and why the choice matters.
+
+* :func:`random_split` - a stratified random split. Clips of the same actor land on both
+  sides, so the model is partly tested on voices it has already heard: optimistic.
+* :func:`speaker_folds` - speaker-independent k-fold: every speaker is in exactly one test
+  fold, and every fold holds both genders (RAVDESS: 6 folds of 4 actors, 2 + 2).
+* :func:`loso_splits` - leave one speaker out (EMO-DB: 10 folds).
+* :func:`inner_cv` - the folds that model selection uses *inside* a training part:
+  grouped by speaker again, so grid search never sees the test fold and never rewards
+  memorising a voice.
+
+Every function returns a list of ``(train_index, test_index)`` pairs of integer arrays.
+
+Notebook: 05_mlp_grid_search.ipynb
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def random_split(y: Sequence, test_size: float = 0.25, seed: int = 0,
+                 stratify: bool = True) -> list[Split]:
+    """One stratified random train/test split (``test_size`` share in the test part).
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    from sklearn.model_selection import train_test_split
+
+    y = np.asarray(y)
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
+    idx = np.arange(len(y))
+    tr, te = train_test_split(idx, test_size=test_size, random_state=seed,
+                              stratify=y if stratify else None)
+    return [(np.sort(tr), np.sort(te))]
+
+
+def assign_speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None = None,
+                         k: int = 6, seed: int = 0) -> dict[str, int]:
+    """Give every speaker a fold number 0..k-1, balancing genders across folds.
+
+    Speakers are grouped by gender; each group is shuffled with ``seed`` and dealt out
+    round-robin, the second group continuing where the first stopped. With RAVDESS's
+    12 women and 12 men and ``k=6`` every fold gets two of each. The same arguments
+    always give the same folds.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    speakers = np.asarray(speakers).astype(str)
+    unique = sorted(set(speakers.tolist()))
+    if k < 2:
+        raise ValueError(f"need at least 2 folds, got k={k}")
+    if len(unique) < k:
+        raise ValueError(f"only {len(unique)} speakers for {k} speaker folds; "
+                         f"use at most {len(unique)} folds (or --protocol random)")
+    gender_of: dict[str, str] = {}
+    if genders is not None:
+        for s, g in zip(speakers.tolist(), np.asarray(genders).astype(str).tolist()):
+            gender_of.setdefault(s, g)
+    rng = np.random.default_rng(seed)
+    folds: dict[str, int] = {}
+    position = 0
+    for gender in sorted(set(gender_of.get(s, "") for s in unique)):
+        group = [s for s in unique if gender_of.get(s, "") == gender]
+        order = rng.permutation(len(group))
+        for i in order:
+            folds[group[i]] = position % k
+            position += 1
+    return folds
+
+
+def speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None = None,
+                  k: int = 6, seed: int = 0) -> list[Split]:
+    """Speaker-independent k-fold splits: no speaker is ever on both sides.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    speakers = np.asarray(speakers).astype(str)
+    fold_of = assign_speaker_folds(speakers, genders, k=k, seed=seed)
+    fold = np.array([fold_of[s] for s in speakers])
+    idx = np.arange(len(speakers))
+    return [(idx[fold != f], idx[fold == f]) for f in range(k)]
+
+
+def loso_splits(speakers: Sequence[str]) -> list[Split]:
+    """Leave-one-speaker-out: one fold per speaker, in sorted speaker order.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    speakers = np.asarray(speakers).astype(str)
+    idx = np.arange(len(speakers))
+    unique = sorted(set(speakers.tolist()))
+    if len(unique) < 2:
+        raise ValueError("leave-one-speaker-out needs at least two speakers")
+    return [(idx[speakers != s], idx[speakers == s]) for s in unique]
+
+
+def inner_cv(y: Sequence, groups: Sequence | None = None, n_splits: int = 4,
+             seed: int = 0) -> list[Split]:
+    """Validation folds for model selection inside a training part.
+
+    With ``groups`` (speakers) the folds are speaker-grouped (``GroupKFold``, at most
+    one fold per speaker); without, stratified by emotion. Use them as ``cv=`` for
+    ``GridSearchCV``.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    y = np.asarray(y)
+    idx = np.zeros(len(y))
+    if groups is not None:
+        groups = np.asarray(groups).astype(str)
+        n = min(n_splits, len(set(groups.tolist())))
+        if n >= 2:
+            try:
+                cv = GroupKFold(n_splits=n, shuffle=True, random_state=seed)
+            except TypeError:  # scikit-learn < 1.6 has no shuffling GroupKFold
+                cv = GroupKFold(n_splits=n)
+            return [(tr, te) for tr, te in cv.split(idx, y, groups)]
+    counts = np.unique(y, return_counts=True)[1]
+    n = max(2, min(n_splits, int(counts.min()) if len(counts) else 2))
+    cv = StratifiedKFold(n_splits=n, shuffle=True, random_state=seed)
+    return [(tr, te) for tr, te in cv.split(idx, y)]
+
+
+def check_disjoint(speakers: Sequence[str], splits: list[Split]) -> None:
+    """Raise ``ValueError`` if any speaker appears in both parts of a split.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    speakers = np.asarray(speakers).astype(str)
+    for n, (tr, te) in enumerate(splits):
+        both = set(speakers[tr].tolist()) & set(speakers[te].tolist())
+        if both:
+            raise ValueError(f"fold {n}: speakers {sorted(both)} are in train and test")
+
+
+def speaker_normalize(X: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
+    """z-normalise every feature per speaker, using only that speaker's own clips.
+
+    A standard step in speaker-independent emotion recognition: it removes what is
+    constant about a voice (pitch range, vocal tract length, microphone) and keeps how
+    each clip differs from that speaker's average. It needs no labels, so doing it on a
+    test speaker's clips is legitimate - but it needs several clips of the speaker, so a
+    single clip from a live microphone cannot be normalised this way.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    X = np.asarray(X, dtype=float)
+    speakers = np.asarray(speakers).astype(str)
+    out = np.empty_like(X)
+    for s in set(speakers.tolist()):
+        rows = speakers == s
+        mu = X[rows].mean(axis=0)
+        sd = X[rows].std(axis=0)
+        out[rows] = (X[rows] - mu) / np.where(sd > 1e-8, sd, 1.0)
+    return out

@@ -1,0 +1,56 @@
+"""Train a registered classical model on whole corpora and save it (``serlib train``).
+
+Notebook: 05_mlp_grid_search.ipynb
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def train_and_save(model_name: str = "mlp", train="ravdess,tess", emotions=None, out=None,
+                   seed: int = 0, data_root=None, progress: bool = False):
+    """Fit ``model_name`` on every clip of ``train`` and save it; returns ``(path, metadata)``.
+
+    Hyper-parameters are chosen by the model's own grid search on speaker-grouped folds
+    of these clips. ``emotions`` defaults to every emotion any training corpus has (the
+    shipped model: RAVDESS's eight). ``out`` defaults to the shipped model's path.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    import pandas as pd
+
+    from serlib.datasets import load_corpus
+    from serlib.errors import ModelError
+    from serlib.evaluation.protocol import _as_list, features_for, order_emotions
+    from serlib.models import io, registry
+    from serlib.predict import default_model_path
+
+    spec = registry.get(model_name)
+    if spec.family != "classical":
+        raise ModelError(f"serlib train saves scikit-learn models; {model_name!r} is a deep "
+                         "model - train it in notebook 06/07 and save it with model.save(...)")
+    corpora = _as_list(train)
+    table = pd.concat([load_corpus(c, data_root) for c in corpora], ignore_index=True)
+    wanted = _as_list(emotions) or order_emotions(set(table["emotion"]))
+    table = table[table["emotion"].isin(wanted)].reset_index(drop=True)
+    t0 = time.perf_counter()
+    X = features_for(table, spec.feature_kind, progress)
+    model = spec.build(random_state=seed)
+    if progress:
+        print(f"training {model_name} on {len(table)} clips ...", flush=True)
+    model.fit(X, table["emotion"].to_numpy(), groups=table["speaker"].to_numpy())
+    path = Path(out) if out else default_model_path()
+    command = (f"serlib train --model {model_name} --train {','.join(corpora)}"
+               + (f" --emotions {','.join(wanted)}" if emotions else "")
+               + (f" --seed {seed}" if seed else "") + " --data-root DATA_ROOT")
+    data = {"corpora": corpora, "n_clips": int(len(table)),
+            "n_speakers": int(table["speaker"].nunique()),
+            "clips_per_emotion": {e: int(n) for e, n in table["emotion"].value_counts().items()},
+            "inner_cv_score_uar": (None if np.isnan(getattr(model, "best_score_", np.nan))
+                                   else round(float(model.best_score_), 4)),
+            "seconds": round(time.perf_counter() - t0, 1)}
+    io.save(model, path, name=model_name, command=command, training_data=data)
+    return path, io.read_metadata(path)
