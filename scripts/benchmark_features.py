@@ -11,9 +11,11 @@ Three runs over the same clips (the full RAVDESS speech set by default, 1440 cli
    ``melspectrogram`` (librosa's default parameters at 16 kHz), over the same number of
    processes (each limited to one BLAS thread, like serlib's workers).
 
-For each it prints wall-clock seconds, CPU seconds (this process and its workers; on a
-shared machine the CPU column is the steadier one) and the peak memory of the whole
-process tree (sampled every 20 ms with psutil; an upper bound, since pages that forked
+For each it prints wall-clock seconds, CPU seconds of this process and of its workers,
+and from them an estimate of the wall time on an otherwise idle machine (this process'
+CPU + the workers' CPU / jobs; on a shared machine the CPU columns are the steadier
+ones) and the peak memory of the whole
+process tree (sampled every 100 ms with psutil; an upper bound, since pages that forked
 workers share with this process are counted in each; ``ru_maxrss`` of this process and
 of the largest worker as a cross-check).
 
@@ -65,7 +67,7 @@ def _seed_chunk(paths):
 
 
 class PeakMemory:
-    """Samples the summed RSS of this process and its children every 20 ms."""
+    """Samples the summed RSS of this process and its children every 100 ms."""
 
     def __init__(self):
         self.peak = float("nan")
@@ -94,7 +96,7 @@ class PeakMemory:
             except psutil.Error:
                 pass
             self.peak = max(self.peak, total)
-            self._stop.wait(0.02)
+            self._stop.wait(0.1)
 
     def __enter__(self):
         if self.proc is not None:
@@ -107,18 +109,22 @@ class PeakMemory:
             self._thread.join()
 
 
-def _cpu() -> float:
+def _cpu() -> tuple[float, float]:
     me = resource.getrusage(resource.RUSAGE_SELF)
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
+    return me.ru_utime + me.ru_stime, ch.ru_utime + ch.ru_stime
 
 
-def timed(name, fn, rows):
-    cpu0, t0 = _cpu(), time.perf_counter()
+def timed(name, fn, rows, jobs):
+    (me0, ch0), t0 = _cpu(), time.perf_counter()
     with PeakMemory() as mem:
         out = fn()
-    wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
-    rows.append((name, wall, cpu, mem.peak / 2**20))
+    wall = time.perf_counter() - t0
+    me1, ch1 = _cpu()
+    main, workers = me1 - me0, ch1 - ch0
+    # what the wall time would be with the cores to itself: this process' own work plus
+    # the workers' work shared over `jobs` cores
+    rows.append((name, wall, main, workers, main + workers / jobs, mem.peak / 2**20))
     return out
 
 
@@ -144,15 +150,15 @@ def main(argv=None) -> int:
     print(f"{len(paths)} clips, {minutes:.1f} min of audio, {args.jobs} processes, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
 
-    rows: list[tuple[str, float, float, float]] = []
+    rows: list[tuple] = []
     with tempfile.TemporaryDirectory(prefix="serlib-bench-cache-") as cache:
         os.environ["XDG_CACHE_HOME"] = cache
         from serlib.extract import extract
 
         X = timed("serlib seed180, cold cache", lambda: extract(
-            paths, kind="seed180", n_jobs=args.jobs, progress=False), rows)
+            paths, kind="seed180", n_jobs=args.jobs, progress=False), rows, args.jobs)
         X2 = timed("serlib seed180, from cache", lambda: extract(
-            paths, kind="seed180", n_jobs=args.jobs, progress=False), rows)
+            paths, kind="seed180", n_jobs=args.jobs, progress=False), rows, args.jobs)
         assert X.shape == (len(paths), 180) and np.array_equal(X, X2)
     if not args.no_seed:
         from concurrent.futures import ProcessPoolExecutor
@@ -168,14 +174,15 @@ def main(argv=None) -> int:
                                      initializer=_init_worker) as pool:
                 return [v for chunk in pool.map(_seed_chunk, chunks) for v in chunk]
 
-        S = timed("seed loop (3 librosa calls/clip)", seed_loop, rows)
+        S = timed("seed loop (3 librosa calls/clip)", seed_loop, rows, args.jobs)
         assert len(S) == len(paths)
 
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ch = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\n{'run':34s} {'wall s':>8s} {'CPU s':>8s} {'peak MB':>8s}")
-    for name, wall, cpu, peak in rows:
-        print(f"{name:34s} {wall:8.2f} {cpu:8.2f} {peak:8.0f}")
+    print(f"\n{'run':34s} {'wall s':>7s} {'CPU main':>9s} {'CPU workers':>12s} "
+          f"{'idle-machine est. s':>20s} {'peak MB':>8s}")
+    for name, wall, main, workers, ideal, peak in rows:
+        print(f"{name:34s} {wall:7.2f} {main:9.2f} {workers:12.2f} {ideal:20.2f} {peak:8.0f}")
     print(f"\nru_maxrss: this process {me:.0f} MB, largest worker {ch:.0f} MB. "
           f"Load average now {os.getloadavg()[0]:.2f}.")
     print("Targets: cold <= 15 s, cached <= 2 s, peak <= 2048 MB (2 cores, 1440 clips).")

@@ -116,7 +116,8 @@ def main(argv=None) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
-    paths = [p.resolve() for p in args.notebooks] or sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+    paths = [(p if p.exists() or not (NB_DIR / p.name).exists() else NB_DIR / p.name).resolve()
+             for p in args.notebooks] or sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1

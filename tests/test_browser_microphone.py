@@ -33,9 +33,10 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = config.REPO_DIR / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+#: No autoplay override: the Start click is the user gesture that lets the page's
+#: AudioContext run, as in a real browser.
 BASE_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-             "--no-first-run", "--disable-sync", "--use-fake-device-for-media-stream",
-             "--autoplay-policy=no-user-gesture-required"]
+             "--no-first-run", "--disable-sync", "--use-fake-device-for-media-stream"]
 
 
 def _free_port() -> int:
@@ -156,7 +157,13 @@ def test_browser_microphone_session_in_jupyterlab(lab, tmp_path):
             page = browser.new_page(viewport={"width": 1200, "height": 1400})
             _run_notebook(page, url, "granted")
             page.click(".serlib-start")
-            page.wait_for_selector(".serlib-summary.serlib-done", timeout=45_000)
+            try:
+                page.wait_for_selector(".serlib-summary.serlib-done", timeout=90_000)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "browser_granted_failure.png"), full_page=True)
+                raise AssertionError("the session did not finish; status: "
+                                     f"{page.inner_text('.serlib-status')!r}, microphone: "
+                                     f"{page.inner_text('.serlib-mic-status')!r}") from None
             page.wait_for_timeout(300)
             page.screenshot(path=str(ARTIFACTS / "browser_session.png"), full_page=True)
             summary = page.inner_text(".serlib-summary")
@@ -195,7 +202,7 @@ def test_browser_permission_denied_is_shown_and_stops_the_session(lab, tmp_path)
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             _run_notebook(page, url, "denied")
             page.click(".serlib-start")
-            page.wait_for_selector(".serlib-summary.serlib-done", timeout=45_000)
+            page.wait_for_selector(".serlib-summary.serlib-done", timeout=90_000)
             status = page.inner_text(".serlib-status")
             mic_status = page.inner_text(".serlib-mic-status")
             page.screenshot(path=str(ARTIFACTS / "browser_denied.png"))

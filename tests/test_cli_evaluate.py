@@ -44,10 +44,11 @@ def test_evaluate_json_on_the_sample(sample_root, capsys):
 
 def test_evaluate_table_and_user_errors(sample_root, capsys):
     code = main(["evaluate", "--model", "logreg", "--train", "ravdess", "--protocol", "loso",
-                 "--emotions", "angry,sad", "--data-root", str(sample_root)])
+                 "--emotions", "angry,sad", "--speaker-norm", "--data-root", str(sample_root)])
     assert code == 0
     out = capsys.readouterr().out
     assert "protocol loso" in out and "mean" in out and out.count("\n") > 8
+    assert "speaker-normalised" in out
     assert main(["evaluate", "--model", "logreg", "--emotions", "angry,grumpy",
                  "--data-root", str(sample_root)]) == 2
     assert "grumpy" in capsys.readouterr().err

@@ -304,30 +304,26 @@ def _lint_module():
     return module
 
 
-def _write_nb(path, cells):
+def _linter_for(path, cells):
+    """Write ``cells`` as notebook ``path`` and return the lint's checks aimed at it alone."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
     nbformat.write(nb, path)
+    lint = _lint_module()
+    lint.NOTEBOOKS[:] = [path]
+    return lint.TestNotebook()
 
 
 def test_lint_catches_broken_notebooks(tmp_path):
     import nbformat
 
-    lint = _lint_module()
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     path = tmp_path / "01_mel_scale.ipynb"
     c1 = code("import serlib\nserlib.notebook.setup()", execution_count=2)
     c1.outputs = [nbformat.v4.new_output("stream", name="stdout", text="data root /work/x\n")]
-    _write_nb(path, [
-        md("# 1 · Wrong title"),
-        md("### jumps a level\n[x](#nowhere)"),
-        c1,
-        md(""),
-    ])
-    lint.NOTEBOOKS[:] = [path]
-    t = lint.TestNotebook()
+    t = _linter_for(path, [md("# 1 · Wrong title"), md("### jumps a level\n[x](#nowhere)"), c1, md("")])
     for check in (t.test_title_cell, t.test_headings_never_jump, t.test_internal_links_resolve,
                   t.test_no_empty_cells, t.test_executed_in_order, t.test_no_machine_paths,
                   t.test_sections, t.test_learning_objectives_and_toc):
@@ -340,14 +336,13 @@ def test_lint_catches_broken_notebooks(tmp_path):
 def test_lint_accepts_a_good_notebook(tmp_path):
     import nbformat
 
-    lint = _lint_module()
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     (tmp_path / "README.md").write_text("contents")
     path = tmp_path / "01_x.ipynb"
     c1 = code("import serlib\nctx = serlib.notebook.setup()", execution_count=1)
     c1.outputs = [nbformat.v4.new_output("stream", name="stdout", text="data root: $SERLIB_DATA\n")]
     c2 = code("from serlib.exercises import ex01\nex01.exercise_octaves_in_mel()", execution_count=2)
-    _write_nb(path, [
+    t = _linter_for(path, [
         md("# 01 · A title\n\n[Contents](README.md)"),
         md("Learning objectives\n\n[a](#a) [b](#b) [c](#c)"),
         c1,
@@ -355,8 +350,6 @@ def test_lint_accepts_a_good_notebook(tmp_path):
         c2,
         md("[Contents](README.md)"),
     ])
-    lint.NOTEBOOKS[:] = [path]
-    t = lint.TestNotebook()
     for check in (t.test_file_name, t.test_title_cell, t.test_headings_never_jump,
                   t.test_internal_links_resolve, t.test_no_empty_cells, t.test_executed_in_order,
                   t.test_no_machine_paths, t.test_sections, t.test_learning_objectives_and_toc,

@@ -254,3 +254,16 @@ def test_session_stops_cleanly_when_the_sound_server_dies(pulse_env, tmp_path, m
     assert "stopped sending sound" in session.stopped
     assert [p.name for p in (tmp_path / "lost").glob("*.wav")] == ["01_neutral.wav"]
     assert json.loads((tmp_path / "lost" / "session.json").read_text())["stopped"] == session.stopped
+
+
+def test_record_command_says_nothing_heard_on_silence(virtual_mic, tmp_path, capsys):
+    from serlib.cli import main
+    from serlib.predict import default_model_path
+
+    if not default_model_path().is_file():
+        pytest.skip("the shipped model is not built yet (models/ser-mlp.skops)")
+    # nothing is played: the virtual microphone delivers digital silence
+    assert main(["record", "--seconds", "2", "--device", "pulse", "--json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"file": None, "emotion": None, "probabilities": {}}
+    assert "we heard nothing" in captured.err and "microphone is on" in captured.err

@@ -275,3 +275,13 @@ def test_browser_that_never_answers_times_out(browser_mic):
 
 def test_browser_microphone_outside_a_kernel():
     assert "only inside a Jupyter notebook" in browser.BrowserMicrophone.if_possible()
+
+
+def test_importing_the_demo_loads_no_audio_or_widget_library():
+    import subprocess
+
+    code = ("import sys, serlib, serlib.demo, serlib.demo.session, serlib.commands.record; "
+            "print(sorted(m for m in ('sounddevice', 'ipywidgets', 'anywidget', 'tensorflow') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -294,7 +294,9 @@ def results_table(results: Sequence[dict]):
     rows = []
     for r in results:
         data = "+".join(r["train"]) + (f" → {r['test']}" if r.get("test") else "")
-        rows.append({"model": r["model"], "features": r["features"], "protocol": r["protocol"],
+        rows.append({"model": r["model"], "features": r["features"],
+                     "speaker z-norm": "yes" if r.get("speaker_norm") else "no",
+                     "protocol": r["protocol"],
                      "data": data, "emotions": len(r["emotions"]), "folds": r["n_folds"],
                      "accuracy": r["accuracy"], "UAR": r["uar"], "macro F1": r["macro_f1"],
                      "kappa": r["kappa"]})

@@ -26,6 +26,11 @@ def random_split(y: Sequence, test_size: float = 0.25, seed: int = 0,
                  stratify: bool = True) -> list[Split]:
     """One stratified random train/test split (``test_size`` share in the test part).
 
+    The indices come in the order ``sklearn.model_selection.train_test_split`` returns
+    them, so ``X[train]`` is exactly the ``X_train`` that ``train_test_split(X, y,
+    test_size=..., random_state=seed, stratify=y)`` gives (and a model trained on it is
+    the same model).
+
     Notebook: 05_mlp_grid_search.ipynb
     """
     from sklearn.model_selection import train_test_split
@@ -36,7 +41,7 @@ def random_split(y: Sequence, test_size: float = 0.25, seed: int = 0,
     idx = np.arange(len(y))
     tr, te = train_test_split(idx, test_size=test_size, random_state=seed,
                               stratify=y if stratify else None)
-    return [(np.sort(tr), np.sort(te))]
+    return [(tr, te)]  # in train_test_split's order, so X[tr] equals its X_train
 
 
 def assign_speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None = None,

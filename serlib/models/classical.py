@@ -198,7 +198,7 @@ def forest(random_state: int = 0, grid: dict | None = "default", inner_folds: in
     if grid == "default":
         grid = {"clf__min_samples_leaf": [1, 4]}
     grid, fixed = _override(grid, params)
-    clf = RandomForestClassifier(n_estimators=300, max_features="sqrt",
+    clf = RandomForestClassifier(n_estimators=200, max_features="sqrt",
                                  class_weight="balanced", random_state=random_state, n_jobs=1)
     est = _pipeline(clf, scale=False).set_params(**fixed)
     return GridSearchClassifier(est, grid, inner_folds=inner_folds, feature_kind="stats",

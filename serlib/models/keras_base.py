@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from serlib.errors import ModelError
+
+# TensorFlow's C++ start-up chatter (CPU instruction notes) would land on stderr of every
+# notebook; set before TensorFlow is first imported (importing this module does not).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: Bumped when the sidecar format changes.
 SIDECAR_VERSION = 1
@@ -82,6 +87,19 @@ def input_shapes(X) -> list[tuple[int, ...]]:
     if isinstance(X, (tuple, list)):
         return [tuple(x.shape[1:]) for x in X]
     return [tuple(X.shape[1:])]
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's Python-side warnings (e.g. about re-traced functions)."""
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    try:
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def _resolve(ref: str):
@@ -202,6 +220,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         monitor: ``"val_loss"`` or ``"val_accuracy"``.
         validation_fraction: share of the training data held out for early stopping
             (0 = none; then ``patience`` must be None).
+        validation: ``"speakers"`` (default) holds out whole training speakers when
+            ``groups`` are given; ``"random"`` holds out random training clips even then,
+            which matches a random (speaker-dependent) test protocol such as the seed's
+            80/20 split.
         class_weight: ``"balanced"`` weighs each class inversely to its frequency.
         seed: seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
         verbose: Keras' progress output (0 silent, 2 one line per epoch).
@@ -213,8 +235,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                  epochs: int = 100, batch_size: int = 32, learning_rate: float = 1e-3,
                  schedule: str = "constant", patience: int | None = 10,
                  monitor: str = "val_loss", validation_fraction: float = 0.15,
-                 class_weight: str | None = None, seed: int = 0, verbose: int = 0,
-                 name: str | None = None):
+                 validation: str = "speakers", class_weight: str | None = None,
+                 seed: int = 0, verbose: int = 0, name: str | None = None):
         self.architecture = architecture
         self.feature_kind = feature_kind
         self.params = params
@@ -225,6 +247,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.patience = patience
         self.monitor = monitor
         self.validation_fraction = validation_fraction
+        self.validation = validation
         self.class_weight = class_weight
         self.seed = seed
         self.verbose = verbose
@@ -288,6 +311,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def _prepare(self, X, y, groups):
         import keras
 
+        quiet_tensorflow()
         X = as_inputs(X)
         y = np.asarray(y)
         if n_samples(X) != len(y):
@@ -298,9 +322,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             raise ModelError(f"need at least two emotions to train, got {list(self.classes_)}")
         y_idx = np.searchsorted(self.classes_, y)
         keras.utils.set_random_seed(int(self.seed))
+        if self.validation not in ("speakers", "random"):
+            raise ModelError(f"validation={self.validation!r}: use 'speakers' or 'random'")
         if self.validation_fraction and self.validation_fraction > 0:
-            fit_idx, val_idx, how = validation_split(y, groups, self.validation_fraction,
-                                                     seed=int(self.seed))
+            fit_idx, val_idx, how = validation_split(
+                y, groups if self.validation == "speakers" else None,
+                self.validation_fraction, seed=int(self.seed))
         else:
             fit_idx, val_idx, how = np.arange(len(y)), np.array([], dtype=int), "none"
         if self.patience is not None and len(val_idx) == 0:

@@ -64,8 +64,9 @@ def build_multi_input(shapes, n_classes, image_filters=(16, 32, 64, 128),
 
 _MULTI = dict(image_filters=(16, 32, 64, 128), seq_filters=(64, 128), dropout=0.3, dense=64,
               spec_augment=True, utterance_norm=True)
-_MULTI_TRAIN = dict(epochs=60, batch_size=32, learning_rate=3e-3, schedule="onecycle",
-                    patience=12, validation_fraction=0.15, name="multi")
+_MULTI_TRAIN = dict(epochs=20, batch_size=32, learning_rate=2e-3, schedule="onecycle",
+                    patience=6, monitor="val_accuracy", validation_fraction=0.15,
+                    name="multi")
 
 
 def multi_input(**kwargs) -> KerasClassifier:

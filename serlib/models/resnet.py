@@ -216,13 +216,14 @@ class ResNetClassifier(KerasClassifier):
                  epochs: int = 40, batch_size: int = 32, learning_rate: float = 3e-3,
                  schedule: str = "onecycle", patience: int | None = 10,
                  monitor: str = "val_loss", validation_fraction: float = 0.15,
-                 class_weight: str | None = None, seed: int = 0, verbose: int = 0,
-                 name: str | None = None, head_epochs: int = 30, fine_tune_epochs: int = 10,
+                 validation: str = "speakers", class_weight: str | None = None,
+                 seed: int = 0, verbose: int = 0, name: str | None = None, head_epochs: int = 30, fine_tune_epochs: int = 10,
                  fine_tune_lr: float = 3e-4):
         super().__init__(architecture=architecture, feature_kind=feature_kind, params=params,
                          epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                          schedule=schedule, patience=patience, monitor=monitor,
-                         validation_fraction=validation_fraction, class_weight=class_weight,
+                         validation_fraction=validation_fraction, validation=validation,
+                         class_weight=class_weight,
                          seed=seed, verbose=verbose, name=name)
         self.head_epochs = head_epochs
         self.fine_tune_epochs = fine_tune_epochs
@@ -359,8 +360,9 @@ class ResNetClassifier(KerasClassifier):
 
 _RESNET = dict(backbone="small", weights=None, widths=(24, 48, 96), blocks=(1, 1, 1),
                dropout=0.3, spec_augment=True, utterance_norm=True, image_size=None)
-_RESNET_TRAIN = dict(epochs=40, batch_size=32, learning_rate=3e-3, schedule="onecycle",
-                     patience=10, validation_fraction=0.15, name="resnet")
+_RESNET_TRAIN = dict(epochs=20, batch_size=32, learning_rate=2e-3, schedule="onecycle",
+                     patience=6, monitor="val_accuracy", validation_fraction=0.15,
+                     head_epochs=15, fine_tune_epochs=8, fine_tune_lr=3e-4, name="resnet")
 
 
 def resnet(**kwargs) -> ResNetClassifier:

@@ -55,8 +55,9 @@ def build_bilstm(shapes, n_classes, units=64, conv_filters=64, stride=4, dropout
 
 _BILSTM = dict(units=64, conv_filters=64, stride=4, dropout=0.3, attention_units=64,
                dense=64, utterance_norm=True)
-_BILSTM_TRAIN = dict(epochs=60, batch_size=32, learning_rate=3e-3, schedule="onecycle",
-                     patience=12, validation_fraction=0.15, name="bilstm")
+_BILSTM_TRAIN = dict(epochs=20, batch_size=32, learning_rate=2e-3, schedule="onecycle",
+                     patience=6, monitor="val_accuracy", validation_fraction=0.15,
+                     name="bilstm")
 
 
 def bilstm(**kwargs) -> KerasClassifier:
