@@ -57,6 +57,40 @@ def pulse_env():
     return env
 
 
+def _keep_running(sink: str, env: dict):
+    """Feed digital silence into ``sink`` in real time until the returned function is called.
+
+    A null sink only runs while something plays into it; a real microphone delivers room
+    noise all the time. Returns once the sink runs and the silence has gone through.
+    """
+    hush = subprocess.Popen(["pacat", f"--device={sink}", "--raw", "--format=s16le", "--rate=16000",
+                             "--channels=1", "--latency-msec=50"], stdin=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env)
+
+    def feed():
+        block = bytes(3200)  # 0.1 s of 16-bit zeros; pacat blocks at the real-time rate
+        try:
+            while hush.poll() is None:
+                hush.stdin.write(block)
+                hush.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+    threading.Thread(target=feed, daemon=True).start()
+    for _ in range(100):  # wait until the sink runs (it starts suspended)
+        states = [line.split("\t") for line in _pactl("list", "short", "sinks", env=env).splitlines()]
+        if any(s[1] == sink and s[-1] == "RUNNING" for s in states):
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)  # and until the silence has gone through (pacat's pre-buffering)
+
+    def stop():
+        hush.kill()
+        hush.wait(timeout=5)
+
+    return stop
+
+
 @pytest.fixture
 def virtual_mic(pulse_env, monkeypatch):
     """A fresh null sink; its monitor is what the kernel microphone hears.
@@ -76,29 +110,7 @@ def virtual_mic(pulse_env, monkeypatch):
     if "pulse" not in names:
         pytest.skip(f"PortAudio does not see ALSA's pulse device (inputs: {names}); "
                     "install libasound2-plugins")
-    # A null sink only runs while something plays into it: feed it digital silence in
-    # real time, as a real microphone delivers room noise, so its monitor never pauses.
-    hush = subprocess.Popen(["pacat", f"--device={sink}", "--raw", "--format=s16le", "--rate=16000",
-                             "--channels=1", "--latency-msec=50"], stdin=subprocess.PIPE, env=pulse_env)
-    feeding = threading.Event()
-    feeding.set()
-
-    def feed():
-        block = bytes(3200)  # 0.1 s of 16-bit zeros; pacat blocks at the real-time rate
-        try:
-            while feeding.is_set():
-                hush.stdin.write(block)
-                hush.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-
-    threading.Thread(target=feed, daemon=True).start()
-    for _ in range(50):  # wait until the sink runs (it starts suspended)
-        states = [line.split("\t") for line in _pactl("list", "short", "sinks", env=pulse_env).splitlines()]
-        if any(s[1] == sink and s[-1] == "RUNNING" for s in states):
-            break
-        time.sleep(0.1)
-    time.sleep(1.0)  # and until the silence has gone through (pacat's pre-buffering)
+    stop_hush = _keep_running(sink, pulse_env)
     players = []
 
     def play_later(clip, delay=0.3):
@@ -111,9 +123,7 @@ def virtual_mic(pulse_env, monkeypatch):
     yield play_later
     for p in players:
         p.wait(timeout=15)
-    feeding.clear()
-    hush.terminate()
-    hush.wait(timeout=5)
+    stop_hush()
     _pactl("unload-module", module, env=pulse_env)
 
 
@@ -213,29 +223,20 @@ def test_session_stops_cleanly_when_the_sound_server_dies(pulse_env, tmp_path, m
     if out.returncode != 0:
         pytest.skip(f"could not start a private PulseAudio daemon: {out.stderr.strip()}")
     pid = int((runtime / "pulse" / "pid").read_text().strip())
-    # keep the private sink running (see virtual_mic), then record from its monitor
-    hush = subprocess.Popen(["pacat", "--device=serlib_mic", "--raw", "--format=s16le", "--rate=16000",
-                             "--channels=1"], stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-
-    def feed():
-        try:
-            while hush.poll() is None:
-                hush.stdin.write(bytes(3200))
-                hush.stdin.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            pass
-
-    threading.Thread(target=feed, daemon=True).start()
-    time.sleep(1.0)
+    stop_hush = _keep_running("serlib_mic", env)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("PULSE_SOURCE", raising=False)
     sd = pytest.importorskip("sounddevice", reason="needs sounddevice and libportaudio2")
     sd._terminate()
     sd._initialize()
 
-    def kill_during_second(prompt):
-        if session.position == 1:
-            threading.Timer(1.0, lambda: os.kill(pid, 15)).start()
+    killed = []
+
+    def kill_during_second(elapsed, total):
+        # once the second recording is under way (not while the stream opens)
+        if session.position == 1 and elapsed >= 0.5 and not killed:
+            killed.append(elapsed)
+            os.kill(pid, 15)
 
     from sklearn.dummy import DummyClassifier
 
@@ -243,14 +244,14 @@ def test_session_stops_cleanly_when_the_sound_server_dies(pulse_env, tmp_path, m
     model.feature_kind = "mfcc40"
     session = demo.Session(demo.find_prompts()[:3], model, folder=tmp_path / "lost", seconds=3)
     try:
-        session.run(demo.KernelMicrophone("pulse", stall_seconds=1.0), on_prompt=kill_during_second)
+        session.run(demo.KernelMicrophone("pulse", stall_seconds=1.0), progress=kill_during_second)
     finally:
-        hush.kill()
+        stop_hush()
         try:
             os.kill(pid, 9)
         except ProcessLookupError:
             pass
-    assert len(session.takes) == 1 and session.finished
+    assert len(session.takes) == 1 and session.finished, session.stopped
     assert "stopped sending sound" in session.stopped
     assert [p.name for p in (tmp_path / "lost").glob("*.wav")] == ["01_neutral.wav"]
     assert json.loads((tmp_path / "lost" / "session.json").read_text())["stopped"] == session.stopped

@@ -137,15 +137,17 @@ def fake_sounddevice(devices, *, rates=(16000,), signal=None, stop_after=None):
                 n += self.block
                 time.sleep(0.001)
 
-        def __enter__(self):
+        def start(self):
             self._run.set()
             self._thread = threading.Thread(target=self._feed, daemon=True)
             self._thread.start()
-            return self
 
-        def __exit__(self, *exc):
+        def abort(self):
             self._run.clear()
             self._thread.join()
+
+        def close(self):
+            self.closed = True
 
     sd.query_devices = query_devices
     sd.check_input_settings = check_input_settings

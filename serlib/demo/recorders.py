@@ -101,6 +101,26 @@ def import_sounddevice():
             f"(and {PORTAUDIO_ADVICE}). Or use the browser microphone or the file recorder.") from exc
 
 
+def _close_in_background(stream, wait: float = 2.0) -> None:
+    """Stop and close a PortAudio stream without hanging the caller.
+
+    When the device (or the sound server behind it) has vanished, closing the stream
+    can block inside the audio driver; the session must go on regardless.
+    """
+    import threading
+
+    def close():
+        try:
+            stream.abort()
+            stream.close()
+        except Exception:  # noqa: BLE001 - the device is gone; nothing left to do
+            pass
+
+    worker = threading.Thread(target=close, name="serlib-close-stream", daemon=True)
+    worker.start()
+    worker.join(wait)
+
+
 class KernelMicrophone(Recorder):
     """The microphone of the machine running the kernel, through sounddevice/PortAudio.
 
@@ -182,12 +202,15 @@ class KernelMicrophone(Recorder):
         except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
             raise RecorderError(f"Could not open the microphone {info['name']!r}: {exc}. Close other "
                                 "programs using it, or pick another device.") from exc
-        with stream:
+        try:
+            stream.start()
             _tick(progress, 0.0, seconds)
             while got < wanted:
                 try:
                     block = blocks.get(timeout=self.stall_seconds)
                 except queue.Empty:
+                    _close_in_background(stream)
+                    stream = None
                     raise RecorderError(
                         f"The microphone {info['name']!r} stopped sending sound after "
                         f"{got / rate:.1f} s of {seconds:g} s (unplugged or taken by another "
@@ -196,6 +219,9 @@ class KernelMicrophone(Recorder):
                 chunks.append(block)
                 got += len(block)
                 _tick(progress, got / rate, seconds)
+        finally:
+            if stream is not None:
+                _close_in_background(stream)
         y = np.concatenate(chunks)[:wanted] if chunks else np.zeros(0, np.float32)
         if rate != SAMPLE_RATE:
             from serlib.audio import resample

@@ -155,7 +155,8 @@ def run_folds(build: Callable[[], object], X, y, speakers, split_list, labels: S
     if speaker_norm:
         if isinstance(X, (tuple, list)):
             raise SerlibError("speaker normalisation works on clip vectors, not on multi-input features")
-        X = _splits.speaker_normalize(np.asarray(X).reshape(len(y), -1), speakers)
+        X = np.asarray(X)
+        X = _splits.speaker_normalize(X.reshape(len(y), -1), speakers).reshape(X.shape)
     folds, y_true, y_pred = [], [], []
     for n, (tr, te) in enumerate(split_list):
         t0 = time.perf_counter()

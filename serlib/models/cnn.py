@@ -149,8 +149,8 @@ def build_cnn2d(shapes, n_classes, filters=(16, 32, 64, 128), dropout=0.3,
     entry of ``filters``: 3x3 conv → batch norm → ReLU → 2x2 max-pool → global average
     pooling → dropout → [dense ReLU] → softmax.
 
-    About 100 k weights with the defaults, so an epoch over RAVDESS takes seconds on a
-    laptop CPU.
+    About 100 k weights with the defaults; the 2 x 2 average pooling (``downsample=2``)
+    makes the convolutions four times cheaper, which is what lets it train on a CPU.
 
     Notebook: 06_cnn.ipynb
     """
@@ -206,8 +206,9 @@ _CNN2D_TRAIN = dict(epochs=20, batch_size=32, learning_rate=2e-3, schedule="onec
 def cnn2d(**kwargs) -> KerasClassifier:
     """A 2-D CNN on 128 x 188 log-mel images (feature kind ``"logmel"``).
 
-    Up to 60 epochs with a one-cycle learning rate (peak 3e-3) and early stopping on
-    held-out training speakers (patience 12); SpecAugment masks during training.
+    Up to 20 epochs with a one-cycle learning rate (peak 2e-3); the weights of the epoch
+    with the best accuracy on held-out training speakers are kept (patience 6, counted
+    after the warm-up); SpecAugment masks during training only.
 
     Notebook: 06_cnn.ipynb
     """

@@ -167,8 +167,8 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
         params["weights"] = str(src)
     tr, te = _tables(spec_run, data_root)
     if quick:
-        tr = subset(tr, 160, spec_run.seed)
-        te = subset(te, 60, spec_run.seed) if te is not None else None
+        tr = subset(tr, 120, spec_run.seed)
+        te = subset(te, 40, spec_run.seed) if te is not None else None
     labels = [e for e in spec_run.emotions]
     if spec_run.protocol == "cross":
         import pandas as pd
@@ -183,8 +183,12 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
                                              seed=spec_run.seed)
         else:
             k = min(spec_run.folds, table["speaker"].nunique())
+            if quick:
+                k = min(k, 3)
             split_list = splits.speaker_folds(table["speaker"], table["gender"], k=k,
                                               seed=spec_run.seed)
+            if quick:
+                split_list = split_list[:1]
     X = features_for(table, spec.feature_kind)
     y = table["emotion"].astype(str).to_numpy()
     speakers = table["speaker"].astype(str).to_numpy()
