@@ -19,7 +19,7 @@ import sys
 
 
 def main(argv=None) -> int:
-    from serlib.models import deep_runs
+    from serlib.evaluation import deep_runs
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("rows", nargs="*", help="row names (see --list)")

@@ -324,3 +324,30 @@ def test_missing_weights_file_is_a_clear_error(tmp_path):
     clf = resnet.resnet(weights=str(tmp_path / "nope.keras"))
     with pytest.raises(ModelError, match="does not exist"):
         clf.fit(np.zeros((6, 16, 16), "float32"), np.array(["a", "b"] * 3))
+
+
+# ----------------------------------------------------------------------- results rows
+def test_every_results_row_names_a_registered_model_and_a_protocol():
+    from serlib.evaluation import deep_runs
+    from serlib.models import registry
+
+    for name, r in deep_runs.RUNS.items():
+        assert registry.get(r.model).family == "deep"
+        assert r.protocol in ("random", "speaker", "cross")
+        assert (r.test is not None) == (r.protocol == "cross")
+        assert deep_runs.command(name) == f"python scripts/deep_results.py {name}"
+        if r.source:
+            assert r.source in deep_runs.RUNS and deep_runs.RUNS[r.source].save
+
+
+@pytest.mark.corpora
+def test_a_results_row_runs_end_to_end_in_quick_mode(corpora_root):
+    from serlib.evaluation import deep_runs
+
+    res = deep_runs.run("rav6-cnn1d", data_root=corpora_root, quick=True, save_json=False,
+                        progress=False)
+    assert res["quick"] and res["protocol"].startswith("speaker-independent")
+    (fold,) = res["folds"]
+    assert 0.0 <= fold["accuracy"] <= 1.0 and fold["n_test"] > 0
+    assert fold["validation"].startswith("speaker-grouped")
+    assert "QUICK MODE" in deep_runs.describe(res)

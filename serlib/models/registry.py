@@ -80,9 +80,9 @@ _ENTRIES = [
     ModelSpec("forest", "classical", "stats", "serlib.models.classical:forest",
               "random forest (no scaling needed), grid search over leaf size"),
     ModelSpec("cnn1d", "deep", "mfcc40", "serlib.models.cnn:cnn1d",
-              "1-D CNN over the 40 MFCC means (the seed's second model)"),
+              "1-D CNN over the 40 MFCC means (the seed's Model 1)"),
     ModelSpec("cnn1d-bn", "deep", "mfcc40", "serlib.models.cnn:cnn1d_bn",
-              "1-D CNN with batch normalisation and dropout"),
+              "the seed's Model 2: wider 1-D CNN with batch normalisation"),
     ModelSpec("cnn2d", "deep", "logmel", "serlib.models.cnn:cnn2d",
               "2-D CNN over a fixed-size log-mel image"),
     ModelSpec("bilstm", "deep", "mfcc_seq", "serlib.models.rnn:bilstm",
@@ -90,7 +90,7 @@ _ENTRIES = [
     ModelSpec("multi", "deep", "logmel+mfcc_seq", "serlib.models.multi:multi_input",
               "two-input network: log-mel image and MFCC sequence"),
     ModelSpec("resnet", "deep", "logmel", "serlib.models.resnet:resnet",
-              "ResNet50 transfer learning on log-mel images"),
+              "small ResNet on log-mel images, random start (transfer: weights=)"),
 ]
 
 #: Model name → :class:`ModelSpec`, in the order ``serlib evaluate --help`` lists them.

@@ -257,24 +257,35 @@ def available(name: str, data_root=None) -> bool:
 
 
 def load_or_run(name: str, data_root=None, quick: bool | None = None, progress: bool = False):
-    """Row ``name``: its saved full-mode result, else run it now.
+    """Row ``name``: its saved full-mode result (``results/deep/``), else run it now.
 
-    In quick mode (tests) the row is run small when its corpora are present; the
-    saved full-mode result is used otherwise. Returns None when neither is possible.
+    In quick mode (tests) a missing row is run small (seconds, meaningless numbers,
+    not saved) when its corpora are present. Returns None when neither is possible.
 
     Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
     """
     quick = config.quick_mode() if quick is None else quick
-    if quick:
-        if available(name, data_root):
-            return run(name, data_root=data_root, quick=True, save_json=False, progress=progress)
-        return load_result(name)
     saved = load_result(name)
+    if quick:
+        if saved is None and available(name, data_root):
+            return run(name, data_root=data_root, quick=True, save_json=False, progress=progress)
+        return saved
     if saved is not None:
         return saved
     if available(name, data_root):
         return run(name, data_root=data_root, quick=False, progress=progress)
     return None
+
+
+def report(name: str) -> str:
+    """:func:`describe` of the saved result of row ``name``, or how to compute it.
+
+    Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+    """
+    r = load_result(name)
+    if r is None:
+        return f"{name}: not computed for this notebook; run `{command(name)}`"
+    return describe(r) + f"\n   reproduce: {r['command']}  ({r['seconds'] / 60:.0f} min on 2 shared CPU cores)"
 
 
 def describe(result: dict) -> str:
