@@ -162,11 +162,14 @@ def test_kernel_microphone_records_the_clip_at_16k(virtual_mic):
     y = mic.record(5.5, progress=lambda e, t: ticks.append(e))
     assert y.dtype == np.float32 and y.shape == (int(5.5 * 16000),)
     lag, corr = _align(y, ref)
-    assert 0.1 * 16000 < lag < 1.5 * 16000, f"clip found at {lag / 16000:.2f} s"
+    # The clip starts 0.8 s after record() is called; opening the stream takes 0.2 s on an
+    # idle machine but can take the whole 0.8 s on a loaded one, so only bound it above.
+    assert lag < 1.5 * 16000, f"clip found at {lag / 16000:.2f} s"
     assert corr > 0.98  # the very same samples (16-bit, no resampling on the way)
     level = lambda s: 10 * np.log10(np.mean(np.square(s, dtype=np.float64)) + 1e-20)  # noqa: E731
     assert abs(level(y[lag: lag + ref.size]) - level(ref)) < 0.5
-    assert level(y[: lag // 2]) < level(ref) - 40  # silence before the clip started
+    if lag > 0.2 * 16000:
+        assert level(y[: lag // 2]) < level(ref) - 40  # silence before the clip started
     assert ticks[0] == 0.0 and ticks[-1] == pytest.approx(5.5) and len(ticks) > 20
 
 
