@@ -127,15 +127,18 @@ def virtual_mic(pulse_env, monkeypatch):
     _pactl("unload-module", module, env=pulse_env)
 
 
-def _align(y: np.ndarray, ref: np.ndarray) -> tuple[int, float]:
-    """Lag of ``ref`` inside ``y`` (samples) and the normalised correlation there."""
+def _align(y: np.ndarray, ref: np.ndarray) -> tuple[int, float, int]:
+    """Where ``ref`` lies inside ``y``: lag (samples, may be negative when the recording
+    began after the clip did), normalised correlation over the overlap, overlap length."""
     from scipy.signal import correlate
 
-    xc = correlate(y.astype(np.float64), ref.astype(np.float64), mode="valid", method="fft")
-    lag = int(np.argmax(xc))
-    seg = y[lag: lag + ref.size].astype(np.float64)
-    corr = float(np.dot(seg, ref) / (np.linalg.norm(seg) * np.linalg.norm(ref) + 1e-12))
-    return lag, corr
+    xc = correlate(y.astype(np.float64), ref.astype(np.float64), mode="full", method="fft")
+    lag = int(np.argmax(xc)) - (ref.size - 1)
+    start, stop = max(lag, 0), min(lag + ref.size, y.size)
+    seg = y[start:stop].astype(np.float64)
+    part = ref[start - lag: stop - lag].astype(np.float64)
+    corr = float(np.dot(seg, part) / (np.linalg.norm(seg) * np.linalg.norm(part) + 1e-12))
+    return lag, corr, stop - start
 
 
 def _clear_clip(model, emotion: str):
@@ -166,17 +169,20 @@ def test_kernel_microphone_records_the_clip_at_16k(virtual_mic):
             virtual_mic(clip, delay=0.5)
         ticks.append(elapsed)
 
-    y = mic.record(5.5, progress=progress)
-    assert y.dtype == np.float32 and y.shape == (int(5.5 * 16000),)
-    lag, corr = _align(y, ref)
-    # PulseAudio's buffering moves the clip around by a few tenths of a second: bound it above.
-    assert lag < 1.5 * 16000, f"clip found at {lag / 16000:.2f} s"
+    y = mic.record(7.0, progress=progress)
+    assert y.dtype == np.float32 and y.shape == (7 * 16000,)
+    lag, corr, overlap = _align(y, ref)
+    # PulseAudio's buffering moves the clip by a few tenths of a second (more on a loaded
+    # machine), so the recording may hold it shifted; what must hold is that the samples
+    # arrive unchanged and at the right rate over most of the clip.
+    assert overlap > 0.8 * ref.size, f"clip found at {lag / 16000:.2f} s, only partly recorded"
     assert corr > 0.98  # the very same samples (16-bit, no resampling on the way)
     level = lambda s: 10 * np.log10(np.mean(np.square(s, dtype=np.float64)) + 1e-20)  # noqa: E731
-    assert abs(level(y[lag: lag + ref.size]) - level(ref)) < 0.5
+    start = max(lag, 0)
+    assert abs(level(y[start: lag + ref.size]) - level(ref[start - lag:])) < 0.5
     if lag > 0.2 * 16000:
         assert level(y[: lag // 2]) < level(ref) - 40  # silence before the clip started
-    assert ticks[0] == 0.0 and ticks[-1] == pytest.approx(5.5) and len(ticks) > 20
+    assert ticks[0] == 0.0 and ticks[-1] == pytest.approx(7.0) and len(ticks) > 20
 
 
 def test_session_with_the_kernel_microphone_matches_the_clip_on_disk(virtual_mic, tmp_path):
