@@ -16,7 +16,7 @@ pytest.importorskip("keras")
 
 from serlib import audio, features  # noqa: E402
 from serlib.errors import ModelError  # noqa: E402
-from serlib.models import augment, cnn, keras_base, multi, resnet, rnn  # noqa: E402
+from serlib.models import augment, cnn, dnn, keras_base, multi, resnet, rnn  # noqa: E402
 
 
 # ----------------------------------------------------------------------- helpers
@@ -43,6 +43,7 @@ def fast(**kw):
 # ----------------------------------------------------------------------- builders
 @pytest.mark.parametrize("builder, shapes, n_classes", [
     (cnn.build_cnn1d, [(40,)], 8),
+    (dnn.build_dnn, [(30,)], 4),
     (cnn.build_cnn2d, [(32, 40)], 5),
     (rnn.build_bilstm, [(40, 20)], 4),
     (multi.build_multi_input, [(32, 40), (40, 20)], 3),
@@ -157,6 +158,38 @@ def test_multi_input_model_takes_a_tuple_and_round_trips(tmp_path):
     back = keras_base.load(clf.save(tmp_path / "multi.keras"))
     np.testing.assert_allclose(back.predict_proba((img, seq)), clf.predict_proba((img, seq)),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_committee_averages_members_that_stopped_on_different_speakers(tmp_path):
+    import keras
+
+    X, y, groups = tone_dataset(n_per_class=12)
+    clf = dnn.dnn(**fast(epochs=4, members=3))
+    clf.fit(X, y, groups=groups)
+    held_out = [tuple(m["validation_groups"]) for m in clf.validation_["members"]]
+    assert len(held_out) == 3 and len(set(held_out)) > 1
+    for m in clf.validation_["members"]:
+        assert set(m["validation_groups"]).isdisjoint(m["fit_groups"])
+    assert isinstance(clf.best_epoch_, list) and len(clf.best_epoch_) == 3
+    assert [h["phase"] for h in clf.history_] == ["member 1", "member 2", "member 3"]
+    members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
+    assert len(members) == 3
+    mean = np.mean([np.asarray(m(X, training=False)) for m in members], axis=0)
+    np.testing.assert_allclose(clf.predict_proba(X), mean, rtol=1e-5, atol=1e-6)
+    back = keras_base.load(clf.save(tmp_path / "committee"))
+    assert back.members == 3
+    np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ModelError, match="at least one"):
+        dnn.dnn(**fast(epochs=1, members=0)).fit(X, y, groups=groups)
+
+
+def test_dnn_learns_the_pitch_of_tones():
+    X, y, groups = tone_dataset(seed=0)
+    Xt, yt, _ = tone_dataset(n_per_class=10, seed=1)
+    clf = dnn.dnn(**fast(members=1))
+    clf.fit(X, y, groups=groups)
+    assert clf.feature_kind == "stats"
+    assert np.mean(clf.predict(Xt) == yt) > 0.9
 
 
 # ----------------------------------------------------------------- validation split
@@ -338,6 +371,46 @@ def test_every_results_row_names_a_registered_model_and_a_protocol():
         assert deep_runs.command(name) == f"python scripts/deep_results.py {name}"
         if r.source:
             assert r.source in deep_runs.RUNS and deep_runs.RUNS[r.source].save
+
+
+def test_speaker_norm_rows_need_one_vector_per_clip(monkeypatch):
+    from serlib.evaluation import deep_runs
+
+    bad = deep_runs.Run("bad", "cnn2d", ("ravdess",), deep_runs.EIGHT, "speaker",
+                        speaker_norm=True)
+    monkeypatch.setitem(deep_runs.RUNS, "bad", bad)
+    with pytest.raises(ValueError, match="one feature vector per clip"):
+        deep_runs.run("bad", quick=True, save_json=False, progress=False)
+    assert all(registry_kind(r.model) in ("stats", "mfcc40", "seed180")
+               for r in deep_runs.RUNS.values() if r.speaker_norm and r.name != "bad")
+
+
+def registry_kind(model):
+    from serlib.models import registry
+
+    return registry.get(model).feature_kind
+
+
+def test_a_speaker_normalised_row_says_so_and_normalises_per_speaker(sample_root, monkeypatch):
+    from serlib.evaluation import deep_runs, splits
+
+    seen = {}
+    real = splits.speaker_normalize
+
+    def spy(X, speakers):
+        seen["speakers"] = sorted(set(np.asarray(speakers).tolist()))
+        out = real(X, speakers)
+        seen["out"], seen["sp"] = out, np.asarray(speakers)
+        return out
+
+    monkeypatch.setattr(splits, "speaker_normalize", spy)
+    res = deep_runs.run("rav6-dnn-znorm", data_root=sample_root, quick=True, save_json=False,
+                        progress=False, overrides={"members": 2})
+    assert res["speaker_norm"] and "speaker z-norm" in res["protocol"]
+    assert len(seen["speakers"]) >= 3
+    for s in seen["speakers"]:
+        rows = seen["out"][seen["sp"] == s]
+        np.testing.assert_allclose(rows.mean(axis=0), 0.0, atol=1e-6)
 
 
 @pytest.mark.corpora

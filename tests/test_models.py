@@ -25,8 +25,9 @@ def blobs(n_per_class=30, n_speakers=6, seed=0):
 
 
 def test_registry_lists_every_model_the_brief_names():
-    assert registry.names("classical") == ["seed-mlp", "mlp", "svm", "logreg", "forest"]
-    assert registry.names("deep") == ["cnn1d", "cnn1d-bn", "cnn2d", "bilstm", "multi", "resnet"]
+    assert registry.names("classical") == ["seed-mlp", "mlp", "svm", "logreg", "forest", "vote"]
+    assert registry.names("deep") == ["cnn1d", "cnn1d-bn", "dnn", "cnn2d", "bilstm", "multi",
+                                      "resnet"]
     assert registry.get("multi").feature_kinds == ("logmel", "mfcc_seq")
     assert registry.get("seed-mlp").feature_kind == "seed180"
     with pytest.raises(ModelError, match="choose one of"):
@@ -63,7 +64,7 @@ def test_seed_mlp_is_the_seeds_model_as_it_was():
     assert model.param_grid is None and model.feature_kind == "seed180"
 
 
-@pytest.mark.parametrize("name", ["mlp", "svm", "logreg", "forest"])
+@pytest.mark.parametrize("name", ["mlp", "svm", "logreg", "forest", "vote"])
 def test_classical_models_learn_separable_blobs(name):
     X, y, g = blobs()
     model = registry.get(name).build(random_state=0)
@@ -73,10 +74,27 @@ def test_classical_models_learn_separable_blobs(name):
     proba = model.predict_proba(X)
     assert proba.shape == (len(y), 3) and np.allclose(proba.sum(axis=1), 1)
     assert (model.predict(X) == y).mean() > 0.9
-    if model.param_grid:
+    if getattr(model, "param_grid", None):
         for key in model.param_grid:
             assert key in model.best_params_
         assert 0.8 < model.best_score_ <= 1.0
+
+
+def test_soft_vote_is_the_mean_of_its_members_probabilities():
+    X, y, g = blobs()
+    model = registry.get("vote").build(random_state=0).fit(X, y, groups=g)
+    assert len(model.estimators_) == 3
+    members = [m.predict_proba(X) for m in model.estimators_]
+    np.testing.assert_allclose(model.predict_proba(X), np.mean(members, axis=0))
+    # a member that knows the classes in another order is realigned, not mixed up
+    swapped = model.estimators_[0]
+    order = np.argsort(swapped.classes_)[::-1]
+    fake = type("Fake", (), {"classes_": swapped.classes_[order],
+                             "predict_proba": lambda self, X: swapped.predict_proba(X)[:, order]})()
+    model.estimators_ = [fake, *model.estimators_[1:]]
+    np.testing.assert_allclose(model.predict_proba(X), np.mean(members, axis=0))
+    with pytest.raises(TypeError, match="no model settings"):
+        registry.get("vote").build(C=3.0)
 
 
 def test_build_params_override_fixed_settings_and_grid():

@@ -57,6 +57,7 @@ class Run:
     note: str = ""
     source: str | None = None       # name of a run whose saved model gives weights=
     save: bool = False              # keep the trained model (cross runs) for transfer
+    speaker_norm: bool = False      # z-normalise each speaker's feature vectors (no labels)
 
 
 _RANDOM_VAL = {"validation": "random"}
@@ -73,18 +74,32 @@ RUNS: dict[str, Run] = {r.name: r for r in [
     Run("rt-cnn2d", "cnn2d", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL)),
     Run("rt-bilstm", "bilstm", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL)),
     Run("rt-multi", "multi", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL)),
+    Run("rt-dnn", "dnn", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL)),
+    Run("rt-dnn-znorm", "dnn", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL),
+        speaker_norm=True,
+        note="inputs z-normalised per speaker with that speaker's own clips (no labels)"),
     # speaker-independent RAVDESS
     Run("rav6-cnn1d", "cnn1d", ("ravdess",), EIGHT, "speaker"),
     Run("rav6-cnn2d", "cnn2d", ("ravdess",), EIGHT, "speaker"),
     Run("rav6-bilstm", "bilstm", ("ravdess",), EIGHT, "speaker",
         seed_figure="60.38 % (4 corpora, other protocol)"),
     Run("rav6-multi", "multi", ("ravdess",), EIGHT, "speaker"),
+    Run("rav6-dnn", "dnn", ("ravdess",), EIGHT, "speaker"),
+    Run("rav6-dnn-znorm", "dnn", ("ravdess",), EIGHT, "speaker", speaker_norm=True,
+        note="inputs z-normalised per speaker with that speaker's own clips (no labels)"),
+    Run("rav6-dnn-znorm-single", "dnn", ("ravdess",), EIGHT, "speaker", dict(members=1),
+        speaker_norm=True, note="rav6-dnn-znorm with one network instead of a committee of 5"),
     Run("rav6-cnn2d-noaug", "cnn2d", ("ravdess",), EIGHT, "speaker",
         dict(spec_augment=False), note="rav6-cnn2d without SpecAugment"),
     Run("rav6-resnet", "resnet", ("ravdess",), EIGHT, "speaker"),
     # English -> EMO-DB (German), never seen in training
     Run("emodb4-cnn2d", "cnn2d", ("ravdess", "tess"), FOUR, "cross", test="emodb",
         seed_figure="64.60 % (ResNet50, 5 corpora)"),
+    Run("emodb4-dnn", "dnn", ("ravdess", "tess"), FOUR, "cross", test="emodb",
+        seed_figure="64.60 % (ResNet50, 5 corpora)"),
+    Run("emodb4-dnn-znorm", "dnn", ("ravdess", "tess"), FOUR, "cross", test="emodb",
+        speaker_norm=True, seed_figure="64.60 % (ResNet50, 5 corpora)",
+        note="inputs z-normalised per speaker with that speaker's own clips (no labels)"),
     Run("emodb4-resnet", "resnet", ("ravdess", "tess"), FOUR, "cross", test="emodb",
         seed_figure="64.60 % (ResNet50, 5 corpora)", save=True),
     Run("emodb5-resnet", "resnet", ("ravdess", "tess"), FIVE, "cross", test="emodb",
@@ -145,6 +160,7 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
     """
     from serlib.evaluation import metrics, splits
     from serlib.evaluation.protocol import features_for
+    from serlib.features import feature_shape
     from serlib.models import registry
     from serlib.models.keras_base import take
 
@@ -152,6 +168,10 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
     quick = config.quick_mode() if quick is None else quick
     t0 = time.perf_counter()
     spec = registry.get(spec_run.model)
+    if spec_run.speaker_norm and ("+" in spec.feature_kind
+                                  or len(feature_shape(spec.feature_kind)) != 1):
+        raise ValueError(f"row {name}: speaker_norm z-normalises one feature vector per clip; "
+                         f"{spec_run.model} eats {spec.feature_kind!r}")
     params = {"random_state": spec_run.seed, **spec_run.params, **(overrides or {})}
     if quick:
         params.update(epochs=2, head_epochs=1, fine_tune_epochs=1) if spec_run.model == "resnet" \
@@ -192,6 +212,8 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
     X = features_for(table, spec.feature_kind)
     y = table["emotion"].astype(str).to_numpy()
     speakers = table["speaker"].astype(str).to_numpy()
+    if spec_run.speaker_norm:
+        X = splits.speaker_normalize(X, speakers)
     folds, histories, models = [], [], []
     for i, (tr_idx, te_idx) in enumerate(split_list):
         t1 = time.perf_counter()
@@ -224,6 +246,7 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
         "params": {k: v for k, v in params.items() if k != "weights"},
         "weights": params.get("weights") and Path(params["weights"]).name,
         "seed": spec_run.seed, "quick": bool(quick),
+        "speaker_norm": spec_run.speaker_norm,
         "seed_figure": spec_run.seed_figure, "note": spec_run.note,
         "n_train": int(np.mean([f["n_train"] for f in folds])),
         "n_test": int(sum(f["n_test"] for f in folds)),
@@ -305,11 +328,13 @@ def describe(result: dict) -> str:
 
 
 def _protocol_label(r: Run, n_splits: int) -> str:
+    norm = ", speaker z-norm" if r.speaker_norm else ""
     if r.protocol == "random":
-        return f"random {int(round((1 - r.test_size) * 100))}/{int(round(r.test_size * 100))} (clips)"
+        return (f"random {int(round((1 - r.test_size) * 100))}/"
+                f"{int(round(r.test_size * 100))} (clips){norm}")
     if r.protocol == "speaker":
-        return f"speaker-independent {n_splits}-fold"
-    return f"cross-corpus: train {'+'.join(r.train)}, test {r.test}"
+        return f"speaker-independent {n_splits}-fold{norm}"
+    return f"cross-corpus: train {'+'.join(r.train)}, test {r.test}{norm}"
 
 
 def load_result(name: str) -> dict | None:

@@ -207,3 +207,61 @@ def forest(random_state: int = 0, grid: dict | None = "default", inner_folds: in
     est = _pipeline(clf, scale=False).set_params(**fixed)
     return GridSearchClassifier(est, grid, inner_folds=inner_folds, feature_kind="stats",
                                 n_jobs=n_jobs, random_state=random_state)
+
+
+class SoftVote(ClassifierMixin, BaseEstimator):
+    """Average the class probabilities of several classifiers (soft voting).
+
+    Each member is fitted on the same training clips with the same speaker ``groups``,
+    so each still picks its own hyper-parameters on speaker-grouped inner folds; the
+    vote itself has no setting to tune. Models that err differently (a margin-based
+    SVM, a linear model, a neural network) cancel part of each other's mistakes.
+
+    After ``fit``: ``estimators_`` (fitted members), ``classes_``.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+
+    def __init__(self, estimators=None, feature_kind: str = "stats"):
+        self.estimators = estimators
+        self.feature_kind = feature_kind
+
+    def fit(self, X, y, groups=None):
+        """Fit every member on ``X``, ``y`` (``groups`` = speakers, for their inner folds).
+
+        Notebook: 05_mlp_grid_search.ipynb
+        """
+        if not self.estimators:
+            raise ValueError("SoftVote needs at least one estimator")
+        self.estimators_ = [clone(e).fit(X, y, groups=groups) for e in self.estimators]
+        self.classes_ = np.unique(np.asarray(y))
+        return self
+
+    def predict_proba(self, X):
+        """Mean of the members' probabilities (columns in ``classes_`` order).
+
+        Notebook: 05_mlp_grid_search.ipynb
+        """
+        X = np.asarray(X)
+        total = np.zeros((len(X), len(self.classes_)))
+        for est in self.estimators_:
+            cols = np.searchsorted(self.classes_, est.classes_)
+            total[:, cols] += est.predict_proba(X)
+        return total / len(self.estimators_)
+
+    def predict(self, X):
+        """Emotion with the highest mean probability. Notebook: 05_mlp_grid_search.ipynb"""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def vote(random_state: int = 0, n_jobs=None, **params):
+    """Soft vote of the grid-searched SVM, logistic regression and MLP (all on ``stats``).
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    members = [svm(random_state, n_jobs=n_jobs), logreg(random_state, n_jobs=n_jobs),
+               mlp(random_state, n_jobs=n_jobs)]
+    if params:
+        raise TypeError(f"vote takes no model settings (got {sorted(params)}); "
+                        "tune its members instead")
+    return SoftVote(members, feature_kind="stats")

@@ -200,6 +200,23 @@ def _one_cycle_callback(max_lr: float, total_steps: int):
     return OneCycle()
 
 
+# ------------------------------------------------------------------------ committee
+def committee(nets, shapes):
+    """One Keras model whose output is the average of ``nets``' outputs (same inputs).
+
+    Notebook: 06_cnn.ipynb
+    """
+    import keras
+
+    inputs = [keras.Input(shape=tuple(s), name=f"input_{i}") for i, s in enumerate(shapes)]
+    feed = inputs if len(inputs) > 1 else inputs[0]
+    outs = [keras.Model(net.inputs if len(net.inputs) > 1 else net.inputs[0],
+                        net.outputs[0], name=f"member_{m + 1}")(feed)
+            for m, net in enumerate(nets)]
+    out = keras.layers.Average(name="average")(outs)
+    return keras.Model(feed, out, name=f"{nets[0].name}_committee_of_{len(nets)}")
+
+
 # ----------------------------------------------------------------------- classifier
 class KerasClassifier(ClassifierMixin, BaseEstimator):
     """A Keras network with the scikit-learn classifier API (see the module docstring).
@@ -228,6 +245,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         seed: seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
         verbose: Keras' progress output (0 silent, 2 one line per epoch).
         name: a label for printed output and saved files.
+        members: train this many networks (a committee) and average their
+            probabilities. Member ``m`` uses seed ``seed + m`` and holds out its own
+            training speakers for early stopping, so between them the members learn
+            from every training speaker. The members are joined into one Keras model
+            (an ``Average`` of their outputs): it predicts, saves and loads like a
+            single network.
     """
 
     def __init__(self, architecture: str = "serlib.models.cnn:build_cnn1d",
@@ -236,7 +259,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                  schedule: str = "constant", patience: int | None = 10,
                  monitor: str = "val_loss", validation_fraction: float = 0.15,
                  validation: str = "speakers", class_weight: str | None = None,
-                 seed: int = 0, verbose: int = 0, name: str | None = None):
+                 seed: int = 0, verbose: int = 0, name: str | None = None,
+                 members: int = 1):
         self.architecture = architecture
         self.feature_kind = feature_kind
         self.params = params
@@ -252,6 +276,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.verbose = verbose
         self.name = name
+        self.members = members
 
     # -- building -------------------------------------------------------------------
     def build_network(self, shapes, n_classes: int):
@@ -324,17 +349,22 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         keras.utils.set_random_seed(int(self.seed))
         if self.validation not in ("speakers", "random"):
             raise ModelError(f"validation={self.validation!r}: use 'speakers' or 'random'")
+        fit_idx, val_idx, self.validation_ = self._carve(y, groups, int(self.seed))
+        return X, y_idx, fit_idx, val_idx
+
+    def _carve(self, y, groups, seed: int):
+        """(fit indices, validation indices, description) for early stopping."""
         if self.validation_fraction and self.validation_fraction > 0:
             fit_idx, val_idx, how = validation_split(
                 y, groups if self.validation == "speakers" else None,
-                self.validation_fraction, seed=int(self.seed))
+                self.validation_fraction, seed=seed)
         else:
             fit_idx, val_idx, how = np.arange(len(y)), np.array([], dtype=int), "none"
         if self.patience is not None and len(val_idx) == 0:
             raise ModelError("early stopping needs a validation set: set "
                              "validation_fraction > 0 or patience=None")
         groups_arr = None if groups is None else np.asarray(groups)
-        self.validation_ = {
+        return fit_idx, val_idx, {
             "how": how,
             "n_fit": int(len(fit_idx)),
             "n_validation": int(len(val_idx)),
@@ -342,7 +372,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             "validation_groups": ([] if groups_arr is None
                                   else sorted(map(str, set(groups_arr[val_idx])))),
         }
-        return X, y_idx, fit_idx, val_idx
 
     def _callbacks(self, n_fit: int, epochs: int, learning_rate: float):
         import keras
@@ -393,13 +422,32 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         Notebook: 06_cnn.ipynb
         """
         t0 = time.perf_counter()
+        import keras
+
         X, y_idx, fit_idx, val_idx = self._prepare(X, y, groups)
         self.history_ = []
-        self.model_ = self.build_network(input_shapes(X), len(self.classes_))
-        self.adapt_normalization(self.model_, take(X, fit_idx))
-        best = self._fit_keras(self.model_, X, y_idx, fit_idx, val_idx, self.epochs,
-                               self.learning_rate)
-        self.best_epoch_ = best
+        n_members = 1 if self.members is None else int(self.members)
+        if n_members < 1:
+            raise ModelError(f"members={self.members!r}: train at least one network")
+        nets, bests, carved = [], [], []
+        for m in range(n_members):
+            if m:
+                keras.utils.set_random_seed(int(self.seed) + m)
+                fit_idx, val_idx, how = self._carve(np.asarray(y), groups, int(self.seed) + m)
+                carved.append(how)
+            net = self.build_network(input_shapes(X), len(self.classes_))
+            self.adapt_normalization(net, take(X, fit_idx))
+            bests.append(self._fit_keras(net, X, y_idx, fit_idx, val_idx, self.epochs,
+                                         self.learning_rate,
+                                         phase="train" if n_members == 1 else f"member {m + 1}"))
+            nets.append(net)
+        if n_members == 1:
+            self.model_ = nets[0]
+            self.best_epoch_ = bests[0]
+        else:
+            self.model_ = committee(nets, input_shapes(X))
+            self.best_epoch_ = bests
+            self.validation_["members"] = [self.validation_.copy(), *carved]
         self.weights_used_ = getattr(self, "weights_used_", None) or "random initialisation"
         self.fit_seconds_ = time.perf_counter() - t0
         self.input_shapes_ = input_shapes(X)
