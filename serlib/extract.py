@@ -447,3 +447,17 @@ def extract(clips, kind: str = "seed180", cfg: FeatureConfig | None = None,
         if on_error == "skip":
             return res.X[res.ok]
     return res.X
+
+
+def extract_inputs(clips, feature_kind: str, progress: bool = False):
+    """The input a model eats: :func:`extract` of one kind, or a tuple for ``"a+b"`` kinds.
+
+    ``feature_kind`` is a model's (``spec.feature_kind``): ``"stats"`` gives one
+    ``(n_clips, 234)`` array, ``"logmel+mfcc_seq"`` a tuple of two arrays, one per model
+    input. Also ``serlib.evaluation.protocol.features_for``.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    kinds = feature_kind.split("+")
+    arrays = tuple(extract(clips, kind, progress=progress) for kind in kinds)
+    return arrays[0] if len(arrays) == 1 else arrays

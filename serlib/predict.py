@@ -6,14 +6,18 @@ Three calls cover every use, from the command line to the live demo::
     pred = predict_file(model, "clip.wav")    # Prediction(emotion=..., probabilities=...)
     pred = predict_signal(model, y, sr=16000) # a recording already in memory
 
-Only scikit-learn, numpy and the feature code are imported: predicting with a
-scikit-learn model never loads TensorFlow.
+The shipped model comes with a portable export (``models/ser-mlp.npz``, see
+:mod:`serlib.models.portable`): :func:`load_model` checks its SHA-256 against the
+sidecar and predicts with numpy alone, so ``serlib predict`` imports neither
+scikit-learn nor TensorFlow (only numpy and the feature code, i.e. librosa and SciPy).
+Other scikit-learn models load through skops; a Keras model loads TensorFlow.
 
 Notebook: 05_mlp_grid_search.ipynb (and 08_live_demo.ipynb)
 """
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,12 +60,19 @@ def default_model_path() -> Path:
     return MODELS_DIR / DEFAULT_MODEL
 
 
-def load_model(path: str | os.PathLike | None = None):
+def load_model(path: str | os.PathLike | None = None, *, portable: bool = True):
     """Load a saved model; ``None`` loads the shipped one from ``models/``.
 
+    For a ``.skops`` model whose sidecar names a portable export lying beside it (the
+    shipped model's ``ser-mlp.npz``), the export is returned - after the same checks of
+    the sidecar as :func:`serlib.models.io.load` makes (format, feature settings) and a
+    check of its SHA-256 - and scikit-learn is never imported. If the export is missing
+    or its hash does not match (a warning says so), the ``.skops`` model is loaded.
+    ``portable=False`` always loads the full scikit-learn model.
+
     Raises :class:`~serlib.errors.ModelError` when the file is missing, unsafe, or was
-    written for other feature settings or another scikit-learn major version (the
-    message says how to retrain it).
+    written for other feature settings or (checked when the ``.skops`` file is loaded)
+    another scikit-learn major version; the message says how to retrain it.
 
     Notebook: 05_mlp_grid_search.ipynb
     """
@@ -75,7 +86,47 @@ def load_model(path: str | os.PathLike | None = None):
             raise ModelError(f"{path}: a Keras model needs TensorFlow and "
                              f"serlib.models.keras_base ({exc})") from exc
         return keras_base.load(path)
+    if portable:
+        model = _load_portable(path)
+        if model is not None:
+            return model
     return io.load(path)
+
+
+def _load_portable(path: Path):
+    """The portable export named by ``path``'s sidecar, checked; ``None`` to load the
+    ``.skops`` file instead (no export, missing file, hash mismatch)."""
+    from serlib.models import io, portable
+
+    if path.suffix != ".skops" or not io.sidecar(path).is_file():
+        return None
+    meta = io.read_metadata(path)
+    entry = meta.get("portable")
+    if not isinstance(entry, dict) or not entry.get("file"):
+        return None
+    npz = path.parent / Path(str(entry["file"])).name  # beside the model, never elsewhere
+    if not npz.is_file():
+        return None
+    io.check_compatible(meta, path, sklearn_version=False)
+    fallback = f"loading {path.name} with scikit-learn instead (slower to start)"
+    if portable.file_sha256(npz) != entry.get("sha256"):
+        warnings.warn(f"{npz.name}: its SHA-256 does not match the one recorded in "
+                      f"{io.sidecar(path).name}, so the file changed after it was exported; "
+                      f"{fallback}", UserWarning, stacklevel=3)
+        return None
+    try:
+        model = portable.load(npz)
+    except ModelError as exc:
+        warnings.warn(f"{exc}; {fallback}", UserWarning, stacklevel=3)
+        return None
+    if (model.emotions != [str(e) for e in meta.get("emotions", model.emotions)]
+            or model.feature_kind != meta.get("feature_kind", model.feature_kind)):
+        warnings.warn(f"{npz.name}: its emotions or feature kind differ from "
+                      f"{io.sidecar(path).name}; {fallback}", UserWarning, stacklevel=3)
+        return None
+    model.metadata = meta
+    model.path = path
+    return model
 
 
 def features_for(model, y: np.ndarray, sr: int = SAMPLE_RATE):

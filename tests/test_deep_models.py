@@ -183,6 +183,32 @@ def test_committee_averages_members_that_stopped_on_different_speakers(tmp_path)
         dnn.dnn(**fast(epochs=1, members=0)).fit(X, y, groups=groups)
 
 
+def test_search_picks_the_setting_best_on_validation_speakers_and_keeps_it(tmp_path):
+    # an XOR of two features: one hidden unit cannot learn it, 32 can - the search must see that
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(400, 6)).astype("float32")
+    y = np.where(X[:, 0] * X[:, 1] > 0, "same", "opposite")
+    groups = np.array([f"spk{i % 8}" for i in range(400)])
+    grid = {"units": [(1,), (32,)], "dropout": [0.0, 0.1]}
+    clf = dnn.dnn(**fast(epochs=40, members=1, search=grid, input_dropout=0.0,
+                         learning_rate=1e-2))
+    clf.fit(X, y, groups=groups)
+    assert len(clf.search_) == 4
+    best = max(clf.search_, key=lambda r: r["validation_accuracy"])
+    assert clf.best_params_ == {"units": tuple(best["params"]["units"]),
+                                "dropout": best["params"]["dropout"]}
+    assert clf.best_params_["units"] == (32,)
+    assert [h["phase"] for h in clf.history_] == ["search 1", "search 2", "search 3", "search 4",
+                                                  "train"]
+    assert clf.model_.get_layer("dense1").units == 32
+    back = keras_base.load(clf.save(tmp_path / "searched"))
+    assert back.search_ == clf.search_
+    np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ModelError, match="validation set"):
+        dnn.dnn(**fast(epochs=1, members=1, search=grid, validation_fraction=0,
+                       patience=None)).fit(X, y, groups=groups)
+
+
 def test_dnn_learns_the_pitch_of_tones():
     X, y, groups = tone_dataset(seed=0)
     Xt, yt, _ = tone_dataset(n_per_class=10, seed=1)

@@ -97,6 +97,14 @@ def test_soft_vote_is_the_mean_of_its_members_probabilities():
         registry.get("vote").build(C=3.0)
 
 
+def test_soft_vote_round_trips_through_skops(tmp_path):
+    X, y, g = blobs()
+    model = registry.get("vote").build(random_state=0).fit(X, y, groups=g)
+    back = io.load(io.save(model, tmp_path / "vote.skops", command="serlib train --model vote"))
+    np.testing.assert_allclose(back.predict_proba(X), model.predict_proba(X))
+    assert back.feature_kind == "stats"
+
+
 def test_build_params_override_fixed_settings_and_grid():
     model = registry.get("svm").build(C=5.0)
     assert model.estimator.get_params()["clf__C"] == 5.0

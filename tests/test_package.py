@@ -60,3 +60,33 @@ def test_requirements_name_every_required_package():
     for name in ("jupyterlab", "ipywidgets", "sounddevice", "librosa", "soundfile",
                  "scikit-learn", "matplotlib", "numpy", "tensorflow", "nbval", "-e ."):
         assert name in text, name
+
+
+def _imported_modules(path) -> set[str]:
+    """Every module a file imports, at top level or inside functions (relative ones resolved)."""
+    import ast
+
+    package = ".".join(path.relative_to(config.REPO_DIR).with_suffix("").parts[:-1])
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_models_layer_never_imports_the_evaluation_layer():
+    """Data flows one way (CONVENTIONS.md): serlib.models sits below serlib.evaluation."""
+    folder = config.PACKAGE_DIR / "models"
+    files = sorted(folder.rglob("*.py"))
+    assert len(files) > 5
+    offenders = {f"{p.relative_to(config.REPO_DIR)}: {name}"
+                 for p in files for name in _imported_modules(p)
+                 if name == "serlib.evaluation" or name.startswith("serlib.evaluation.")}
+    assert not offenders, sorted(offenders)

@@ -4,6 +4,9 @@ The shipped model in ``models/`` is made by exactly this command::
 
     serlib train --model mlp --train ravdess,tess --data-root DATA_ROOT
 
+It writes ``NAME.skops``, ``NAME.json`` and, for an exportable MLP, ``NAME.npz``
+(:mod:`serlib.models.portable`).
+
 Notebook: 05_mlp_grid_search.ipynb
 """
 from __future__ import annotations
@@ -13,7 +16,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a model on whole corpora and save it",
                               description="Train a registered classical model on every clip "
                                           "of the given corpora (grid search on speaker-grouped "
-                                          "folds) and save it as .skops plus a .json sidecar.")
+                                          "folds) and save it as .skops plus a .json sidecar "
+                                          "(and, for an MLP, a .npz export that `serlib "
+                                          "predict` loads without scikit-learn).")
     p.add_argument("--model", default="mlp", metavar="NAME",
                    help="registered classical model (default mlp)")
     p.add_argument("--train", default="ravdess,tess", metavar="CORPUS[,CORPUS...]",
@@ -38,4 +43,9 @@ def run(args) -> int:
           f"{path.with_suffix('.json').name}: {len(meta['emotions'])} emotions "
           f"({', '.join(meta['emotions'])}), {meta['training_data']['n_clips']} clips from "
           f"{', '.join(meta['training_data']['corpora'])}")
+    export = (meta.get("portable") or {}).get("file")
+    if export:
+        size = (path.parent / export).stat().st_size / 1e6
+        print(f"saved {export} ({size:.2f} MB): the portable export `serlib predict` loads "
+              "without scikit-learn")
     return 0

@@ -14,6 +14,21 @@ from serlib.datasets.table import audio_files
 from serlib.errors import DatasetError
 
 
+def name_list(value) -> list[str]:
+    """Corpus or emotion names as a list: ``"RAVDESS, tess"`` → ``["ravdess", "tess"]``.
+
+    Accepts a comma-separated string (as the command line gives), a list, or ``None``
+    (an empty list); names are stripped and lower-cased, empty ones dropped.
+
+    Notebook: 04_datasets.ipynb
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [v.strip().lower() for v in value if v and v.strip()]
+
+
 def corpus_folder(name: str, root: str | os.PathLike | None = None) -> Path:
     """The folder of corpus ``name`` inside the data root (not checked).
 

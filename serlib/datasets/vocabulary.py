@@ -27,3 +27,12 @@ LABEL_MAP: dict[str, dict[str, str]] = {
     "emodb": {"N": "neutral", "F": "happy", "T": "sad", "W": "angry", "A": "fearful",
               "E": "disgust", "L": "boredom"},
 }
+
+
+def order_emotions(emotions) -> list[str]:
+    """Emotions in the shared vocabulary's teaching order (unknown ones last, sorted).
+
+    Notebook: 04_datasets.ipynb
+    """
+    emotions = set(emotions)
+    return [e for e in EMOTIONS if e in emotions] + sorted(emotions - set(EMOTIONS))

@@ -75,6 +75,11 @@ RUNS: dict[str, Run] = {r.name: r for r in [
     Run("rt-bilstm", "bilstm", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL)),
     Run("rt-multi", "multi", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL)),
     Run("rt-dnn", "dnn", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL)),
+    Run("rt-dnn-search", "dnn", ("ravdess", "tess"), EIGHT, "random",
+        dict(_RANDOM_VAL, search={"units": [(256, 128), (512, 256)], "dropout": [0.2, 0.4],
+                                  "input_dropout": [0.0, 0.2]}),
+        note="layer sizes and dropout chosen on the validation clips (8 candidates), "
+             "then a committee of 5"),
     Run("rt-dnn-znorm", "dnn", ("ravdess", "tess"), EIGHT, "random", dict(_RANDOM_VAL),
         speaker_norm=True,
         note="inputs z-normalised per speaker with that speaker's own clips (no labels)"),
@@ -247,6 +252,7 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
         "weights": params.get("weights") and Path(params["weights"]).name,
         "seed": spec_run.seed, "quick": bool(quick),
         "speaker_norm": spec_run.speaker_norm,
+        "settings": _settings(models[0]),
         "seed_figure": spec_run.seed_figure, "note": spec_run.note,
         "n_train": int(np.mean([f["n_train"] for f in folds])),
         "n_test": int(sum(f["n_test"] for f in folds)),
@@ -325,6 +331,17 @@ def describe(result: dict) -> str:
             f"{len(result['emotions'])} emotions, {result['protocol']}: accuracy "
             f"{100 * result['accuracy']:.1f} %{sd}, UAR {100 * result['uar']:.1f} %, "
             f"macro F1 {100 * result['macro_f1']:.1f} %{mode}")
+
+
+def _settings(model) -> dict:
+    """Every setting the trained model ran with (defaults included), JSON-ready."""
+    from serlib.models.keras_base import _jsonable
+
+    try:
+        params = model.get_params(deep=False)
+    except AttributeError:  # pragma: no cover - every registry model has get_params
+        return {}
+    return _jsonable({k: v for k, v in params.items() if k != "weights"})
 
 
 def _protocol_label(r: Run, n_splits: int) -> str:

@@ -23,6 +23,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from serlib.datasets.loading import name_list
+from serlib.datasets.vocabulary import order_emotions
 from serlib.errors import SerlibError
 from serlib.evaluation import metrics, splits as _splits
 
@@ -44,20 +46,9 @@ def n_rows(X) -> int:
     return len(X[0]) if isinstance(X, (tuple, list)) else len(X)
 
 
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = value.split(",")
-    return [v.strip().lower() for v in value if v and v.strip()]
-
-
-def order_emotions(emotions) -> list[str]:
-    """Emotions in the shared vocabulary's teaching order (unknown ones last, sorted)."""
-    from serlib.datasets.vocabulary import EMOTIONS
-
-    emotions = set(emotions)
-    return [e for e in EMOTIONS if e in emotions] + sorted(emotions - set(EMOTIONS))
+# Moved down to serlib.datasets (serlib.models.train needs them and must not import this
+# layer); the old names stay here.
+_as_list = name_list
 
 
 def shared_emotions(*tables) -> list[str]:
@@ -117,13 +108,14 @@ def load_tables(train, test=None, emotions=None, data_root=None):
 def features_for(table, feature_kind: str, progress: bool = False):
     """Feature matrix (or tuple of matrices for ``"a+b"`` kinds) of a table's clips.
 
+    The same as :func:`serlib.extract.extract_inputs` (where the code lives, so that the
+    models layer can use it too).
+
     Notebook: 05_mlp_grid_search.ipynb
     """
-    from serlib.extract import extract
+    from serlib.extract import extract_inputs
 
-    kinds = feature_kind.split("+")
-    arrays = tuple(extract(table, kind, progress=progress) for kind in kinds)
-    return arrays[0] if len(arrays) == 1 else arrays
+    return extract_inputs(table, feature_kind, progress=progress)
 
 
 def make_splits(protocol: str, y, speakers, genders=None, test_size: float = 0.25,

@@ -7,7 +7,8 @@
 * :func:`loso_splits` - leave one speaker out (EMO-DB: 10 folds).
 * :func:`inner_cv` - the folds that model selection uses *inside* a training part:
   grouped by speaker again, so grid search never sees the test fold and never rewards
-  memorising a voice.
+  memorising a voice. It lives in :mod:`serlib.models.selection` (the models layer uses
+  it and must not import this one) and is re-exported here.
 
 Every function returns a list of ``(train_index, test_index)`` pairs of integer arrays.
 
@@ -18,6 +19,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+
+from serlib.models.selection import inner_cv  # noqa: F401 - re-exported (moved down a layer)
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -102,35 +105,6 @@ def loso_splits(speakers: Sequence[str]) -> list[Split]:
     if len(unique) < 2:
         raise ValueError("leave-one-speaker-out needs at least two speakers")
     return [(idx[speakers != s], idx[speakers == s]) for s in unique]
-
-
-def inner_cv(y: Sequence, groups: Sequence | None = None, n_splits: int = 4,
-             seed: int = 0) -> list[Split]:
-    """Validation folds for model selection inside a training part.
-
-    With ``groups`` (speakers) the folds are speaker-grouped (``GroupKFold``, at most
-    one fold per speaker); without, stratified by emotion. Use them as ``cv=`` for
-    ``GridSearchCV``.
-
-    Notebook: 05_mlp_grid_search.ipynb
-    """
-    from sklearn.model_selection import GroupKFold, StratifiedKFold
-
-    y = np.asarray(y)
-    idx = np.zeros(len(y))
-    if groups is not None:
-        groups = np.asarray(groups).astype(str)
-        n = min(n_splits, len(set(groups.tolist())))
-        if n >= 2:
-            try:
-                cv = GroupKFold(n_splits=n, shuffle=True, random_state=seed)
-            except TypeError:  # scikit-learn < 1.6 has no shuffling GroupKFold
-                cv = GroupKFold(n_splits=n)
-            return [(tr, te) for tr, te in cv.split(idx, y, groups)]
-    counts = np.unique(y, return_counts=True)[1]
-    n = max(2, min(n_splits, int(counts.min()) if len(counts) else 2))
-    cv = StratifiedKFold(n_splits=n, shuffle=True, random_state=seed)
-    return [(tr, te) for tr, te in cv.split(idx, y)]
 
 
 def check_disjoint(speakers: Sequence[str], splits: list[Split]) -> None:

@@ -59,7 +59,7 @@ class GridSearchClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.model_selection import GridSearchCV
         from threadpoolctl import threadpool_limits
 
-        from serlib.evaluation.splits import inner_cv
+        from serlib.models.selection import inner_cv
 
         X = np.asarray(X)
         y = np.asarray(y)

@@ -8,6 +8,10 @@ A model is two files side by side:
 * ``NAME.json`` - what the model needs to be used correctly: serlib and scikit-learn
   versions, the feature kind and the :class:`~serlib.features.FeatureConfig` key it was
   trained on, the emotions it knows, the command and data it was trained with, the date.
+* ``NAME.npz`` (optional) - an inference export of an MLP in plain numpy arrays
+  (:mod:`serlib.models.portable`), named with its SHA-256 in the sidecar's ``portable``
+  entry by :func:`record_portable`; :func:`serlib.predict.load_model` prefers it, because
+  it predicts the same without importing scikit-learn.
 
 :func:`load` refuses (with :class:`~serlib.errors.ModelError`) a model whose features
 would be computed differently today, or one written by another major scikit-learn
@@ -53,6 +57,8 @@ TRUSTED_TYPES = [
     "numpy.random._mt19937.MT19937",
     "numpy.random.mtrand.RandomState",
     "builtins.tuple",
+    "serlib.models.classical.SoftVote",
+    "serlib.models.classical.GridSearchClassifier",
 ]
 
 
@@ -129,6 +135,7 @@ def save(model, path: str | Path, *, name: str | None = None, command: str | Non
     meta_in: dict = {}
     if isinstance(model, SavedModel):
         meta_in, model = dict(model.metadata), model.estimator
+        meta_in.pop("portable", None)  # an export belongs to the file it was made beside
     estimator = getattr(model, "estimator_", model)
     if not hasattr(estimator, "classes_"):
         raise ModelError("the model is not fitted; call fit(X, y) before saving it")
@@ -173,16 +180,16 @@ def read_metadata(path: str | Path) -> dict:
                          f"retrain the model with: {TRAIN_COMMAND}") from exc
 
 
-def check_compatible(meta: dict, path: str | Path = "model") -> None:
+def check_compatible(meta: dict, path: str | Path = "model", *,
+                     sklearn_version: bool = True) -> None:
     """Raise :class:`ModelError` if a model's metadata does not fit this installation.
 
     Refused: another file format, features computed differently (FeatureConfig key),
-    or another major scikit-learn version.
+    or another major scikit-learn version. ``sklearn_version=False`` skips the last
+    check (and the scikit-learn import): a portable export does not use scikit-learn.
 
     Notebook: 05_mlp_grid_search.ipynb
     """
-    import sklearn
-
     name = Path(path).name
     command = meta.get("command") or TRAIN_COMMAND
     retrain = f"retrain it with: {command}"
@@ -194,11 +201,35 @@ def check_compatible(meta: dict, path: str | Path = "model") -> None:
                          f"(FeatureConfig key {meta.get('feature_config_key')!r}, this serlib "
                          f"computes {_feature_key()!r}); its predictions would be wrong, so "
                          f"{retrain}")
+    if not sklearn_version:
+        return
+    import sklearn
+
     saved = str(meta.get("versions", {}).get("sklearn", "?"))
     if saved.split(".")[0] != sklearn.__version__.split(".")[0]:
         raise ModelError(f"{name}: written by scikit-learn {saved}, this is "
                          f"{sklearn.__version__} (another major version); install "
                          f"scikit-learn {saved.split('.')[0]}.x or {retrain}")
+
+
+def record_portable(path: str | Path, export_path: str | Path) -> dict:
+    """Name a portable export (see :mod:`serlib.models.portable`) in the sidecar of ``path``.
+
+    The export must lie beside the model (the sidecar records its file name and SHA-256:
+    ``"portable": {"file": "ser-mlp.npz", "sha256": "..."}``). Returns the new metadata.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    from serlib.models.portable import file_sha256
+
+    path, export_path = Path(path), Path(export_path)
+    if export_path.resolve().parent != path.resolve().parent:
+        raise ModelError(f"{export_path}: a portable export must lie beside its model "
+                         f"({path.parent})")
+    meta = read_metadata(path)
+    meta["portable"] = {"file": export_path.name, "sha256": file_sha256(export_path)}
+    sidecar(path).write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
+    return meta
 
 
 def load(path: str | Path) -> SavedModel:

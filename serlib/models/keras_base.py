@@ -251,6 +251,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             from every training speaker. The members are joined into one Keras model
             (an ``Average`` of their outputs): it predicts, saves and loads like a
             single network.
+        search: a grid over the network builder's settings, e.g.
+            ``{"dropout": [0.2, 0.4]}``. Before the real training, one network per
+            combination trains on the fit part and is scored on the validation part (held
+            out from the *training* data); the best combination (``best_params_``, all
+            scores in ``search_``) is then used for the real training. The test fold
+            plays no part.
     """
 
     def __init__(self, architecture: str = "serlib.models.cnn:build_cnn1d",
@@ -260,7 +266,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                  monitor: str = "val_loss", validation_fraction: float = 0.15,
                  validation: str = "speakers", class_weight: str | None = None,
                  seed: int = 0, verbose: int = 0, name: str | None = None,
-                 members: int = 1):
+                 members: int = 1, search: dict | None = None):
         self.architecture = architecture
         self.feature_kind = feature_kind
         self.params = params
@@ -277,12 +283,47 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.name = name
         self.members = members
+        self.search = search
 
     # -- building -------------------------------------------------------------------
-    def build_network(self, shapes, n_classes: int):
-        """Call the builder for these input shapes and class count (uncompiled model)."""
+    def build_network(self, shapes, n_classes: int, **overrides):
+        """Call the builder for these input shapes and class count (uncompiled model).
+
+        ``overrides`` replace builder settings; without them the settings chosen by
+        ``search`` (``best_params_``), if any, replace those in ``params``.
+        """
         builder = _resolve(self.architecture)
-        return builder(shapes, n_classes, **(self.params or {}))
+        chosen = overrides or getattr(self, "best_params_", None) or {}
+        return builder(shapes, n_classes, **{**(self.params or {}), **chosen})
+
+    def _search_grid(self, X, y_idx, fit_idx, val_idx):
+        """Score every combination of ``search`` on the validation part; keep the best."""
+        import itertools
+
+        import keras
+
+        grid = dict(self.search or {})
+        if not grid:
+            return {}
+        if len(val_idx) == 0:
+            raise ModelError("search needs a validation set: set validation_fraction > 0")
+        keys = sorted(grid)
+        results = []
+        for n, values in enumerate(itertools.product(*(grid[k] for k in keys))):
+            cand = dict(zip(keys, values))
+            keras.utils.set_random_seed(int(self.seed))
+            net = self.build_network(input_shapes(X), len(self.classes_), **cand)
+            self.adapt_normalization(net, take(X, fit_idx))
+            self._fit_keras(net, X, y_idx, fit_idx, val_idx, self.epochs, self.learning_rate,
+                            phase=f"search {n + 1}")
+            proba = net.predict(take(X, val_idx), batch_size=256, verbose=0)
+            acc = float(np.mean(np.argmax(proba, axis=1) == y_idx[val_idx]))
+            results.append({"params": _jsonable(cand), "validation_accuracy": acc})
+        self.search_ = results
+        combos = list(itertools.product(*(grid[k] for k in keys)))
+        best = max(range(len(results)), key=lambda i: results[i]["validation_accuracy"])
+        keras.utils.set_random_seed(int(self.seed))
+        return dict(zip(keys, combos[best]))
 
     def _compile(self, model, learning_rate: float):
         import keras
@@ -426,6 +467,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
         X, y_idx, fit_idx, val_idx = self._prepare(X, y, groups)
         self.history_ = []
+        self.best_params_ = {}
+        self.best_params_ = self._search_grid(X, y_idx, fit_idx, val_idx)
         n_members = 1 if self.members is None else int(self.members)
         if n_members < 1:
             raise ModelError(f"members={self.members!r}: train at least one network")
@@ -511,6 +554,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             "history": self.history_,
             "validation": getattr(self, "validation_", None),
             "best_epoch": getattr(self, "best_epoch_", None),
+            "best_params": _jsonable(getattr(self, "best_params_", {}) or {}),
+            "search": getattr(self, "search_", None),
             "weights_used": getattr(self, "weights_used_", None),
             "fit_seconds": getattr(self, "fit_seconds_", None),
             "trained_on": getattr(self, "trained_on_", None),
@@ -575,6 +620,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         obj.history_ = meta.get("history", [])
         obj.validation_ = meta.get("validation")
         obj.best_epoch_ = meta.get("best_epoch")
+        obj.best_params_ = meta.get("best_params") or {}
+        if meta.get("search") is not None:
+            obj.search_ = meta["search"]
         obj.weights_used_ = meta.get("weights_used")
         obj.fit_seconds_ = meta.get("fit_seconds")
         obj.trained_on_ = meta.get("trained_on")
