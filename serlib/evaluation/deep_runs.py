@@ -229,6 +229,7 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
         fold = {"fold": i, "test_speakers": sorted(set(speakers[te_idx].tolist())),
                 "n_train": int(len(tr_idx)), "n_test": int(len(te_idx)), **s,
                 "best_epoch": getattr(clf, "best_epoch_", None),
+                "best_params": getattr(clf, "best_params_", None) or None,
                 "validation": clf.validation_["how"],
                 "weights_used": getattr(clf, "weights_used_", None),
                 "seconds": round(time.perf_counter() - t1, 1),
