@@ -2,7 +2,7 @@
 
 Each factory returns a :class:`GridSearchClassifier`: a scikit-learn estimator whose
 ``fit(X, y, groups=speakers)`` picks hyper-parameters with ``GridSearchCV`` on folds
-of the *training* clips grouped by speaker (:func:`serlib.evaluation.splits.inner_cv`),
+of the *training* clips grouped by speaker (:func:`serlib.models.selection.inner_cv`),
 then refits the best setting on all training clips. The test fold is never looked at.
 
 Notebook: 05_mlp_grid_search.ipynb
