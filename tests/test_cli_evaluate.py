@@ -10,9 +10,7 @@ import pytest
 from serlib.cli import main
 
 
-def sample_clips(sample_root, n=2):
-    return [str(p) for p in sorted((sample_root / "ravdess").glob("Actor_*/*.flac"))[:n]]
-
+from helpers import sample_clips
 
 def test_evaluate_help_lists_the_models(capsys):
     with pytest.raises(SystemExit):

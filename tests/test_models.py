@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -35,13 +34,10 @@ def test_registry_lists_every_model_the_brief_names():
 
 
 def test_registry_import_is_light():
-    assert "tensorflow" not in sys.modules or True  # other tests may have imported it
-    import subprocess
+    from helpers import modules_loaded_by
 
-    code = ("import sys; from serlib.models import registry; registry.get('mlp').build(); "
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    code = "from serlib.models import registry; registry.get('mlp').build()"
+    assert modules_loaded_by(code, ("tensorflow", "keras")) == []
 
 
 def test_missing_factory_module_is_a_clear_model_error():

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -91,13 +89,11 @@ def test_setup_sets_house_style():
 
 
 def test_setup_never_imports_tensorflow():
-    code = ("import sys, serlib.notebook as n; n.setup(verbose=False); "
-            "import serlib.plots, serlib.widgets, serlib.exercises.ex01; "
-            "print('tensorflow' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=REPO, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
+    from helpers import modules_loaded_by
+
+    code = ("import serlib.notebook as n; n.setup(verbose=False); "
+            "import serlib.plots, serlib.widgets, serlib.exercises.ex01")
+    assert modules_loaded_by(code, ("tensorflow",)) == []
 
 
 def test_describe_root_for_other_folder(tmp_path, monkeypatch):

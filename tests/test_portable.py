@@ -17,14 +17,10 @@ from serlib.errors import ModelError
 from serlib.models import io, portable
 from serlib.predict import default_model_path, load_model, predict_file
 
+from helpers import sample_clips
+
 #: Modules the fast path of `serlib predict` must never import.
 NOT_IMPORTED = ("sklearn", "skops", "tensorflow", "keras", "torch")
-
-
-def sample_clips(root, n):
-    """``n`` clips spread over the sample's actors and emotions."""
-    clips = sorted((root / "ravdess").glob("Actor_*/*.flac"))
-    return clips[:: max(1, len(clips) // n)][:n]
 
 
 @pytest.fixture(scope="module")

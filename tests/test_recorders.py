@@ -280,10 +280,7 @@ def test_browser_microphone_outside_a_kernel():
 
 
 def test_importing_the_demo_loads_no_audio_or_widget_library():
-    import subprocess
+    from helpers import modules_loaded_by
 
-    code = ("import sys, serlib, serlib.demo, serlib.demo.session, serlib.commands.record; "
-            "print(sorted(m for m in ('sounddevice', 'ipywidgets', 'anywidget', 'tensorflow') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    code = "import serlib, serlib.demo, serlib.demo.session, serlib.commands.record"
+    assert modules_loaded_by(code, ("sounddevice", "ipywidgets", "anywidget", "tensorflow")) == []

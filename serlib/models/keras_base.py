@@ -467,7 +467,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
         X, y_idx, fit_idx, val_idx = self._prepare(X, y, groups)
         self.history_ = []
-        self.best_params_ = {}
         self.best_params_ = self._search_grid(X, y_idx, fit_idx, val_idx)
         n_members = 1 if self.members is None else int(self.members)
         if n_members < 1:
