@@ -28,6 +28,8 @@ REPO_DIR = PACKAGE_DIR.parent
 BUNDLED_DATA = REPO_DIR / "data"
 #: Trained models shipped with the repository.
 MODELS_DIR = REPO_DIR / "models"
+#: The shipped model's file name in :data:`MODELS_DIR` (trained by ``serlib train``).
+DEFAULT_MODEL = "ser-mlp.skops"
 
 #: Folder names of the corpora inside a data root.
 CORPUS_FOLDERS = ("ravdess", "tess", "savee", "cremad", "iemocap", "emodb")
@@ -65,3 +67,8 @@ def cache_dir() -> Path:
         except ImportError:  # pragma: no cover - platformdirs is a dependency
             base = Path.home() / ".cache"
     return base / "serlib"
+
+
+def default_model_path() -> Path:
+    """Where the shipped model lives (``models/ser-mlp.skops`` in the repository)."""
+    return MODELS_DIR / DEFAULT_MODEL

@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from serlib.config import MODELS_DIR, SAMPLE_RATE
+from serlib.config import DEFAULT_MODEL, SAMPLE_RATE, default_model_path  # noqa: F401 (re-exported)
 from serlib.errors import AudioError, ModelError
 
 #: File name of the shipped model inside ``models/`` (plus its ``.json`` sidecar).
-DEFAULT_MODEL = "ser-mlp.skops"
 
 
 @dataclass
@@ -53,11 +52,6 @@ class Prediction:
     def top(self, n: int = 3) -> list[tuple[str, float]]:
         """The ``n`` most probable emotions with their probabilities, best first."""
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:n]
-
-
-def default_model_path() -> Path:
-    """Where the shipped model lives (``models/ser-mlp.skops`` in the repository)."""
-    return MODELS_DIR / DEFAULT_MODEL
 
 
 def load_model(path: str | os.PathLike | None = None, *, portable: bool = True):

@@ -31,11 +31,11 @@ def train_and_save(model_name: str = "mlp", train="ravdess,tess", emotions=None,
     """
     import pandas as pd
 
+    from serlib.config import default_model_path
     from serlib.datasets import load_corpus, name_list, order_emotions
     from serlib.errors import ModelError
     from serlib.extract import extract_inputs
     from serlib.models import io, portable, registry
-    from serlib.predict import default_model_path
 
     spec = registry.get(model_name)
     if spec.family != "classical":
