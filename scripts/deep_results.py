@@ -6,9 +6,11 @@
     python scripts/deep_results.py --list                # what there is
 
 Each row trains and tests with serlib's features, splits and Keras models on the data
-root ($SERLIB_DATA, else data/) and writes results/deep/<row>.json. Runs on a CPU;
-repeated runs agree within run-to-run noise (TensorFlow's threaded sums are not
-bit-for-bit deterministic). The seed of every run is fixed (0).
+root ($SERLIB_DATA, else data/) and writes results/deep/<row>.json. Runs on a CPU.
+The seed of every run is fixed (0); a re-run of rav6-dnn-znorm-single on the build
+machine gave every fold's accuracy exactly as committed. TensorFlow does not promise
+bit-for-bit equal threaded sums across machines, so elsewhere expect agreement within
+run-to-run noise (a clip or two per fold).
 
 Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
 """
