@@ -47,7 +47,9 @@ from serlib.errors import AudioError
 
 #: Bump when the way a feature is computed changes; part of :meth:`FeatureConfig.key`,
 #: so cached features computed by older code are never returned.
-FEATURE_VERSION = 1
+#: 2: the ``stats`` frame energy became the true RMS (the window's own RMS divided out,
+#: +4.26 dB) and pitch voicing follows it; version 1 caches held the older values.
+FEATURE_VERSION = 2
 
 #: Pitch classes in the order of ``librosa.filters.chroma`` (row 0 is C).
 CHROMA_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
