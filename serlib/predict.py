@@ -23,10 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from serlib.config import DEFAULT_MODEL, SAMPLE_RATE, default_model_path  # noqa: F401 (re-exported)
+from serlib.config import SAMPLE_RATE, default_model_path
 from serlib.errors import AudioError, ModelError
-
-#: File name of the shipped model inside ``models/`` (plus its ``.json`` sidecar).
 
 
 @dataclass
