@@ -29,6 +29,34 @@ FIGURE_DPI = 90
 #: File endings counted as audio clips when a corpus folder is surveyed.
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
+#: Where the repository lives on GitHub, as ``owner/name``: the one place the "Open in
+#: Colab" links of the notebooks and the hosted-runtime installer take it from. A fork
+#: changes this line and runs ``python scripts/colab_links.py`` to rewrite the links.
+GITHUB_REPOSITORY = "serlib/serlib"
+#: The branch whose notebooks the "Open in Colab" links open.
+GITHUB_BRANCH = "main"
+#: The badge image Colab publishes for these links.
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+def colab_url(notebook_name: str, repository: str = GITHUB_REPOSITORY,
+              branch: str = GITHUB_BRANCH) -> str:
+    """The address that opens ``notebooks/<notebook_name>`` from GitHub in Google Colab.
+
+    Notebook: every notebook (the "Open in Colab" badge in cell 0).
+    """
+    return (f"https://colab.research.google.com/github/{repository}/blob/{branch}/"
+            f"notebooks/{notebook_name}")
+
+
+def colab_badge(notebook_name: str, repository: str = GITHUB_REPOSITORY,
+                branch: str = GITHUB_BRANCH) -> str:
+    """The Markdown line with the "Open in Colab" badge that cell 0 of a notebook carries.
+
+    Notebook: every notebook (cell 0, written by ``scripts/colab_links.py``).
+    """
+    return f"[![Open in Colab]({COLAB_BADGE})]({colab_url(notebook_name, repository, branch)})"
+
 
 @dataclass(frozen=True)
 class NotebookContext:

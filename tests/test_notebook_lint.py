@@ -3,6 +3,8 @@
 Every ``notebooks/NN_topic.ipynb`` must:
 
 * start with a Markdown cell whose first line is ``# NN · Title`` (NN = file prefix);
+* carry an "Open in Colab" badge in cell 0 pointing at this notebook in the repository named
+  by ``serlib.notebook.GITHUB_REPOSITORY`` (written by ``scripts/colab_links.py``);
 * carry a navigation line at the top (cell 0) and at the bottom (last cell): Markdown links
   to the previous notebook (when there is one), the contents page (``README.md``) and the
   next notebook (when there is one), e.g.
@@ -158,6 +160,14 @@ class TestNotebook:
                 continue
             assert (path.parent / t.split("#")[0]).exists(), (
                 f"{path.name}: navigation link {t!r} points at a file that does not exist")
+
+    def test_open_in_colab_link(self, path):
+        from serlib.notebook import colab_badge, colab_url
+
+        top = _src(_load(path)["cells"][0])
+        assert colab_url(path.name) in top and colab_badge(path.name) in top.splitlines(), (
+            f"{path.name}: cell 0 needs the 'Open in Colab' badge for this repository "
+            f"({colab_url(path.name)}); run 'python scripts/colab_links.py'")
 
     def test_learning_objectives_and_toc(self, path):
         cells = _load(path)["cells"]
