@@ -166,6 +166,27 @@ def load(path: str | os.PathLike, sr: int | None = SAMPLE_RATE, *,
     = 64 ms, i.e. :data:`FRAME_LENGTH` samples at 16 kHz). Pass ``min_seconds=0`` to
     accept any non-empty clip.
 
+    A file cut in the middle of its data (its header promises more frames than it
+    holds) is loaded as far as it goes, with an :class:`~serlib.errors.AudioWarning`
+    that says how much is missing; :func:`load_with_notes` returns such notes instead.
+
+    Notebook: 01_mel_scale.ipynb
+    """
+    import warnings
+
+    from serlib.errors import AudioWarning
+
+    y, notes = load_with_notes(path, sr, min_seconds=min_seconds)
+    for note in notes:
+        warnings.warn(note, AudioWarning, stacklevel=2)
+    return y
+
+
+def load_with_notes(path: str | os.PathLike, sr: int | None = SAMPLE_RATE, *,
+                    min_seconds: float = FRAME_SECONDS) -> tuple[np.ndarray, list[str]]:
+    """:func:`load`, returning ``(y, notes)``: ``notes`` lists what is wrong with a file
+    that can still be used (today: a file cut in the middle of its data), one sentence each.
+
     Notebook: 01_mel_scale.ipynb
     """
     import soundfile as sf
@@ -177,8 +198,7 @@ def load(path: str | os.PathLike, sr: int | None = SAMPLE_RATE, *,
             native = int(fh.samplerate)
             data = fh.read(dtype="float32", always_2d=True)
             # libsndfile notes "data : 192000 (should be 56)" when the data part is cut off
-            truncated = "(should be" in "".join(
-                line for line in fh.extra_info.splitlines() if line.startswith("data"))
+            missing = _missing_frames(fh.extra_info, int(fh.frames))
     except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, TypeError
         raise _read_error(path, exc) from exc
     if not MIN_RATE <= native <= MAX_RATE:
@@ -186,7 +206,7 @@ def load(path: str | os.PathLike, sr: int | None = SAMPLE_RATE, *,
             f"{path}: sample rate {native} Hz is outside the supported {MIN_RATE}-{MAX_RATE} Hz. "
             f"Resample it first, e.g. `sox {path.name} -r 16000 out.wav`."
         )
-    cut = " The file is truncated (its header promises more data than it holds)." if truncated else ""
+    cut = " The file is truncated (its header promises more data than it holds)." if missing else ""
     if data.shape[0] == 0:
         raise AudioError(
             f"{path}: the file has a valid header but holds no samples (0 frames).{cut} It is "
@@ -206,9 +226,33 @@ def load(path: str | os.PathLike, sr: int | None = SAMPLE_RATE, *,
             f"{FRAME_LENGTH} samples at {SAMPLE_RATE} Hz).{cut} Use a longer recording "
             "(speech clips are usually 1-5 s)."
         )
+    notes = []
+    if missing:
+        notes.append(
+            f"{path}: the file is cut off: its header promises {y.shape[0] + missing} frames but it "
+            f"holds {y.shape[0]}; {missing} frames ({missing / native:.2f} s) are missing, so only the "
+            f"first {y.shape[0] / native:.2f} s are used. Copy or record the file again to judge all of it."
+        )
     if sr is not None and sr != native:
         y = resample(y, native, sr)
-    return np.ascontiguousarray(y, dtype=np.float32)
+    return np.ascontiguousarray(y, dtype=np.float32), notes
+
+
+def _missing_frames(extra_info: str, frames: int) -> int:
+    """Frames a WAV's header promises beyond those in the file, from libsndfile's notes
+    (``data : 192000 (should be 56)``: bytes promised, bytes present); 0 when complete."""
+    import re
+
+    promised = re.search(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", extra_info, re.M)
+    if promised is None:
+        return 0
+    declared, present = int(promised.group(1)), int(promised.group(2))
+    align = re.search(r"Block Align\s*:\s*(\d+)", extra_info)
+    per_frame = int(align.group(1)) if align else (present / frames if frames else 0)
+    if declared <= present or declared >= 0xFFFFFF00 or not per_frame:  # 0xFFFFFFFF: streamed, length unknown
+        return 0
+    return max(0, int(declared // per_frame) - frames)
+
 
 
 def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

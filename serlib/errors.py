@@ -28,3 +28,8 @@ class ModelError(SerlibError):
 
 class RecorderError(SerlibError):
     """A microphone that cannot be used (no PortAudio, no input device, permission denied)."""
+
+
+class AudioWarning(UserWarning):
+    """A recording that can be judged, but not as well as it should (cut off, beyond full
+    scale). ``str(warning)`` says what is wrong and what to do."""

@@ -24,32 +24,66 @@ from pathlib import Path
 import numpy as np
 
 from serlib.config import SAMPLE_RATE, default_model_path
-from serlib.errors import AudioError, ModelError
+from serlib.errors import AudioError, AudioWarning, ModelError
 
 
 @dataclass
 class Prediction:
     """One prediction: the winning ``emotion`` and a probability per emotion.
 
+    ``status`` is ``"ok"`` when the model judged the recording, ``"silent"`` when
+    :func:`serlib.speech.check_speech` heard no speech in it: then ``emotion`` is
+    ``None``, ``probabilities`` is empty and ``reason`` says why and what to do.
+    ``level_dbfs``, ``contrast_db`` and ``speech_seconds`` are the speech test's
+    measurements. ``warnings`` lists what was wrong with a recording that was still
+    judged (a file cut off, samples beyond full scale), one sentence each.
     ``file`` is set by :func:`predict_file`. ``to_dict()`` gives the JSON form that
     ``serlib predict --json`` prints.
 
     Notebook: 05_mlp_grid_search.ipynb
     """
 
-    emotion: str
+    emotion: str | None
     probabilities: dict[str, float] = field(default_factory=dict)
     file: str | None = None
+    status: str = "ok"
+    reason: str | None = None
+    level_dbfs: float | None = None
+    contrast_db: float | None = None
+    speech_seconds: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def heard(self) -> bool:
+        """True when the model judged the recording (speech was heard)."""
+        return self.status == "ok"
 
     def to_dict(self) -> dict:
+        """``{"file", "emotion", "probabilities"}`` for a judged clip, as always; plus
+        ``"warnings"`` when there are any, and ``"status"``, ``"reason"`` and the levels
+        when nothing was judged (``level_dbfs`` is ``null`` for digital silence)."""
         out = {"file": self.file} if self.file is not None else {}
         out.update(emotion=self.emotion,
                    probabilities={k: round(float(v), 4) for k, v in self.probabilities.items()})
+        if not self.heard:
+            out.update(status=self.status, reason=self.reason,
+                       level_dbfs=_finite_or_none(self.level_dbfs),
+                       contrast_db=_finite_or_none(self.contrast_db),
+                       speech_seconds=_finite_or_none(self.speech_seconds, 3))
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         return out
 
     def top(self, n: int = 3) -> list[tuple[str, float]]:
         """The ``n`` most probable emotions with their probabilities, best first."""
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:n]
+
+
+def _finite_or_none(value: float | None, digits: int = 2) -> float | None:
+    """A number JSON can hold: ``None`` for missing, -inf (digital silence) or NaN."""
+    if value is None or not np.isfinite(value):
+        return None
+    return round(float(value), digits)
 
 
 def load_model(path: str | os.PathLike | None = None, *, portable: bool = True):
@@ -121,12 +155,8 @@ def _load_portable(path: Path):
     return model
 
 
-def features_for(model, y: np.ndarray, sr: int = SAMPLE_RATE):
-    """The feature row(s) ``model`` expects for one signal (shape ``(1, ...)``, or a tuple).
-
-    Notebook: 05_mlp_grid_search.ipynb
-    """
-    from serlib import features
+def _mono16k(y: np.ndarray, sr: int) -> np.ndarray:
+    """``y`` as a checked 1-D ``float32`` signal at :data:`SAMPLE_RATE`."""
     from serlib.audio import resample
 
     y = np.asarray(y, dtype=np.float32)
@@ -136,8 +166,17 @@ def features_for(model, y: np.ndarray, sr: int = SAMPLE_RATE):
         raise AudioError("the signal is empty (no samples); record or load a clip first")
     if not np.all(np.isfinite(y)):
         raise AudioError("the signal contains NaN or infinite values; check the recording")
-    if sr != SAMPLE_RATE:
-        y = resample(y, int(sr), SAMPLE_RATE)
+    return resample(y, int(sr), SAMPLE_RATE) if sr != SAMPLE_RATE else y
+
+
+def features_for(model, y: np.ndarray, sr: int = SAMPLE_RATE):
+    """The feature row(s) ``model`` expects for one signal (shape ``(1, ...)``, or a tuple).
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    from serlib import features
+
+    y = _mono16k(y, sr)
     kind = getattr(model, "feature_kind", None) or "stats"
     kinds = kind.split("+")
     computed = features.compute(y, kinds)
@@ -145,26 +184,58 @@ def features_for(model, y: np.ndarray, sr: int = SAMPLE_RATE):
     return rows[0] if len(rows) == 1 else rows
 
 
-def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE) -> Prediction:
+def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, check: bool = True) -> Prediction:
     """Predict the emotion of a signal ``y`` sampled at ``sr`` Hz (any rate, mono).
+
+    First :func:`serlib.speech.check_speech` asks whether there is speech to judge: when
+    there is none (silence, very quiet noise, a steady hum, a click) the model is not
+    asked and the :class:`Prediction` has ``status="silent"``, ``emotion=None`` and a
+    ``reason``. Samples beyond full scale (±1) are judged as they are, with a warning
+    (:class:`~serlib.errors.AudioWarning` and ``Prediction.warnings``). ``check=False``
+    skips the test, for callers that ran it already (the live demo).
+
+    Raises :class:`~serlib.errors.AudioError` for an empty signal or one with NaN/inf.
 
     Notebook: 05_mlp_grid_search.ipynb
     """
-    X = features_for(model, y, sr)
+    y = _mono16k(y, sr)
+    notes: list[str] = []
+    levels = {}
+    if check:
+        from serlib.speech import check_speech
+
+        speech = check_speech(y)
+        levels = dict(level_dbfs=speech.level_dbfs, contrast_db=speech.contrast_db,
+                      speech_seconds=speech.speech_seconds)
+        if speech.full_scale_warning:
+            notes.append(speech.full_scale_warning)
+            warnings.warn(speech.full_scale_warning, AudioWarning, stacklevel=2)
+        if not speech.heard:
+            return Prediction(None, {}, status="silent", reason=speech.reason, warnings=notes, **levels)
+    X = features_for(model, y, SAMPLE_RATE)
     proba = np.asarray(model.predict_proba(X))[0]
     classes = [str(c) for c in model.classes_]
     best = int(np.argmax(proba))
-    return Prediction(classes[best], {c: float(p) for c, p in zip(classes, proba)})
+    return Prediction(classes[best], {c: float(p) for c, p in zip(classes, proba)},
+                      warnings=notes, **levels)
 
 
 def predict_file(model, path: str | os.PathLike) -> Prediction:
     """Load an audio file (any format :func:`serlib.audio.load` reads) and predict it.
 
+    As :func:`predict_signal`: a file with no speech in it gets ``status="silent"`` and
+    ``emotion=None``. A file cut off in the middle of its data is judged on what it
+    holds, with a warning that says how much is missing (an
+    :class:`~serlib.errors.AudioWarning`, also in ``Prediction.warnings``).
+
     Notebook: 05_mlp_grid_search.ipynb
     """
-    from serlib.audio import load
+    from serlib.audio import load_with_notes
 
-    y = load(path)
+    y, notes = load_with_notes(path)
+    for note in notes:
+        warnings.warn(note, AudioWarning, stacklevel=2)
     pred = predict_signal(model, y, SAMPLE_RATE)
     pred.file = str(path)
+    pred.warnings[:0] = notes
     return pred

@@ -17,6 +17,14 @@ def noisy_tone(freq, seconds=1.5, sr=SAMPLE_RATE, seed=1):
     return (0.3 * np.sin(2 * np.pi * freq * t) + rng.normal(0, 0.01, t.size)).astype(np.float32)
 
 
+def tone_burst(freq, seconds=1.5, sr=SAMPLE_RATE, seed=1):
+    """:func:`noisy_tone` between 0.4 s of the faint noise alone: a sound that starts and
+    stops, as speech does (a steady tone is refused as "no speech heard")."""
+    rng = np.random.default_rng(seed + 1)
+    pad = rng.normal(0, 0.01, int(0.4 * sr)).astype(np.float32)
+    return np.concatenate([pad, noisy_tone(freq, seconds, sr, seed), pad])
+
+
 @pytest.fixture(scope="module")
 def tone_model(tmp_path_factory):
     """A logistic regression that learned: low hum = 'sad', high whistle = 'happy'.
@@ -32,7 +40,7 @@ def tone_model(tmp_path_factory):
     for i in range(12):
         for label, f0 in (("sad", 110.0), ("happy", 880.0)):
             freq = f0 * (1 + 0.1 * rng.uniform(-1, 1))
-            sig = noisy_tone(freq, 1.0, seed=int(rng.integers(1 << 30)))
+            sig = tone_burst(freq, 1.0, seed=int(rng.integers(1 << 30)))
             X.append(features.stats_vector(sig))
             y.append(label)
             g.append(f"spk-{i % 4}")
@@ -43,8 +51,8 @@ def tone_model(tmp_path_factory):
 
 
 def test_predict_signal_knows_a_low_from_a_high_tone(tone_model):
-    low = predict_signal(tone_model, noisy_tone(100.0))
-    high = predict_signal(tone_model, noisy_tone(900.0))
+    low = predict_signal(tone_model, tone_burst(100.0))
+    high = predict_signal(tone_model, tone_burst(900.0))
     assert isinstance(low, Prediction)
     assert low.emotion == "sad" and high.emotion == "happy"
     assert set(low.probabilities) == {"sad", "happy"}
@@ -54,7 +62,7 @@ def test_predict_signal_knows_a_low_from_a_high_tone(tone_model):
 
 
 def test_predict_signal_resamples_other_rates(tone_model):
-    y16 = noisy_tone(900.0)
+    y16 = tone_burst(900.0)
     y44 = audio.resample(y16, SAMPLE_RATE, 44100)
     p16 = predict_signal(tone_model, y16)
     p44 = predict_signal(tone_model, y44, sr=44100)
@@ -66,7 +74,7 @@ def test_predict_signal_resamples_other_rates(tone_model):
 
 def test_predict_file_any_format(tone_model, tmp_path):
     path = tmp_path / "hum.wav"
-    audio.save(path, noisy_tone(105.0, 2.0))
+    audio.save(path, tone_burst(105.0, 2.0))
     pred = predict_file(tone_model, path)
     assert pred.file == str(path) and pred.emotion == "sad"
     d = pred.to_dict()

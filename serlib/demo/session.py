@@ -37,20 +37,12 @@ from serlib.config import SAMPLE_RATE
 from serlib.demo.images import Prompt, find_prompts
 from serlib.errors import RecorderError, SerlibError
 
-#: Recordings whose loudest tenth is quieter than this (frame RMS, dBFS) are not judged.
-#: The quietest RAVDESS sample clips reach about -59 dBFS; room noise is steady.
-QUIET_DBFS = -65.0
-#: ... nor recordings whose level hardly changes (dB between the loudest and the
-#: quietest tenth): a fan or hum, not speech. Speech clips show 30 dB or more.
-MIN_CONTRAST_DB = 10.0
-#: Parts quieter than this many dB below the loudest moment are cut from the ends.
-TRIM_TOP_DB = 35.0
-#: Seconds of sound kept around the speech after trimming (RAVDESS clips have pauses too).
-MARGIN_SECONDS = 0.4
-#: Speech shorter than this is not judged either (a cough, a click).
-MIN_SPEECH_SECONDS = 0.25
-#: What the session says instead of guessing.
-NOTHING_HEARD = "we heard nothing"
+# The speech test lives in serlib.speech (shared with `serlib predict`); these names stay
+# importable from here for existing code and notebooks.
+from serlib.speech import (  # noqa: E402,F401
+    MARGIN_SECONDS, MIN_CONTRAST_DB, MIN_SPEECH_SECONDS, NOTHING_HEARD, QUIET_DBFS, TRIM_TOP_DB,
+    check_speech, frame_levels, speech_part)
+
 #: Environment variable naming the folder that holds session folders.
 SESSIONS_ENV = "SERLIB_SESSIONS"
 
@@ -126,26 +118,6 @@ class Take:
         return self.detected if self.detected is not None else NOTHING_HEARD
 
 
-def speech_part(y: np.ndarray, sr: int = SAMPLE_RATE, *, return_index: bool = False):
-    """The part of a recording around the speech: quiet ends cut, a short margin kept.
-
-    A 7-second recording in which a student speaks for two seconds would otherwise be
-    judged mostly on silence, unlike the training clips. With ``return_index=True``
-    returns ``(part, (start, stop))`` in samples.
-
-    Notebook: 08_live_demo.ipynb
-    """
-    from serlib.audio import trim_silence
-
-    y = np.asarray(y, dtype=np.float32)
-    if y.size == 0 or not np.any(y):
-        return (y, (0, y.size)) if return_index else y
-    _, (start, stop) = trim_silence(y, top_db=TRIM_TOP_DB, return_index=True)
-    margin = int(MARGIN_SECONDS * sr)
-    start, stop = max(0, start - margin), min(y.size, stop + margin)
-    return (y[start:stop], (start, stop)) if return_index else y[start:stop]
-
-
 class Judgement(NamedTuple):
     """What :func:`analyse` found in one recording."""
 
@@ -153,19 +125,6 @@ class Judgement(NamedTuple):
     level_dbfs: float  # level of the loudest tenth of the recording
     contrast_db: float  # loudest tenth minus quietest tenth: speech comes and goes
     speech_seconds: float  # length of the part that was judged
-
-
-def frame_levels(y: np.ndarray, frame: int = 1024, hop: int = 256) -> np.ndarray:
-    """RMS level of each frame in dBFS (``-200`` for digital silence).
-
-    Notebook: 08_live_demo.ipynb
-    """
-    y = np.asarray(y, dtype=np.float32)
-    if y.size < frame:
-        y = np.pad(y, (0, frame - y.size))
-    frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop]
-    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
-    return 20.0 * np.log10(np.maximum(rms, 1e-10))
 
 
 def analyse(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = QUIET_DBFS,
@@ -176,7 +135,8 @@ def analyse(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = 
     nothing") when the loudest tenth of the recording is quieter than ``quiet_dbfs``,
     when the level hardly changes (less than ``min_contrast_db`` between loud and quiet
     moments: steady hum or fan noise, not speech), or when the speech part is shorter
-    than :data:`MIN_SPEECH_SECONDS`. Otherwise the model judges the speech part
+    than :data:`MIN_SPEECH_SECONDS` (one test for every entry point:
+    :func:`serlib.speech.check_speech`). Otherwise the model judges the speech part
     (:func:`speech_part`).
 
     Notebook: 08_live_demo.ipynb
@@ -187,17 +147,12 @@ def analyse(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = 
     y = np.asarray(y, dtype=np.float32).reshape(-1)
     if sr != SAMPLE_RATE:
         y = resample(y, sr, SAMPLE_RATE)
-    if y.size == 0:
-        return Judgement(None, float("-inf"), 0.0, 0.0)
-    levels = frame_levels(y)
-    loud, quiet = np.percentile(levels, [90, 10])
-    level = float(loud) if loud > -199 else float("-inf")
-    contrast = float(loud - quiet)
-    part = speech_part(y)
-    seconds = part.size / SAMPLE_RATE
-    if level < quiet_dbfs or contrast < min_contrast_db or seconds < MIN_SPEECH_SECONDS:
-        return Judgement(None, level, contrast, seconds)
-    return Judgement(predict_signal(model, part, SAMPLE_RATE), level, contrast, seconds)
+    check = check_speech(y, quiet_dbfs=quiet_dbfs, min_contrast_db=min_contrast_db)
+    if not check.heard:
+        return Judgement(None, check.level_dbfs, check.contrast_db, check.speech_seconds)
+    # check=False: the speech test has just run, so predict_signal does not repeat it
+    prediction = predict_signal(model, check.part, SAMPLE_RATE, check=False)
+    return Judgement(prediction, check.level_dbfs, check.contrast_db, check.speech_seconds)
 
 
 def _model_name(model, fallback: str = "model") -> str:
