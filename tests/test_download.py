@@ -3,7 +3,8 @@
 The server serves real zip archives and audio files, honours (or ignores) Range
 requests and can drop the connection half-way through a body, so the tests see the
 same failures a user's network produces: a good download, a checksum mismatch, a
-dropped connection, a resume, a closed port.
+dropped connection, a resume, a closed port, a login page instead of the file, a 404.
+Fetching, hashing and unzipping go through pooch; resuming is serlib's own code.
 """
 from __future__ import annotations
 
@@ -211,11 +212,17 @@ def test_server_without_ranges_restarts_from_zero(server, tmp_path):
     assert len(load_corpus("emodb", tmp_path)) == len(EMODB_NAMES)
 
 
-def test_unreachable_host_says_what_to_do(tmp_path):
+def closed_port() -> int:
+    """A local port nothing listens on (the same answer as a machine that is offline)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    sock.close()  # nothing listens here now
+    sock.close()
+    return port
+
+
+def test_unreachable_host_says_what_to_do(tmp_path):
+    port = closed_port()
     with pytest.raises(DownloadError) as err:
         dl.download("emodb", tmp_path, sources=emodb_source(f"http://127.0.0.1:{port}/download.zip"),
                     progress=False, quiet=True)
@@ -239,6 +246,63 @@ def test_not_a_zip_and_incomplete_archive_are_errors(server, tmp_path):
                     progress=False, quiet=True)
     assert not (tmp_path / "r2" / "emodb").exists()
     assert [p for p in (tmp_path / "r2" / dl.WORK_DIR).iterdir() if "extract" in p.name] == []
+
+
+LOGIN_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Sign in to the campus network</title></head>"
+              b"<body><form action='/login'>user <input name=u></form></body></html>\n")
+
+
+def test_login_page_instead_of_the_archive_is_named(server, tmp_path):
+    """A captive portal answers 200 with its login page: say so, not just 'MD5 mismatch'."""
+    base, h = server
+    h.files["/download.zip"] = LOGIN_PAGE
+    with pytest.raises(DownloadError) as err:
+        dl.download("emodb", tmp_path, sources=emodb_source(base + "/download.zip", md5(EMODB_ZIP)),
+                    progress=False, quiet=True)
+    msg = str(err.value)
+    assert "web page" in msg and "login" in msg and "in a browser" in msg
+    assert not (tmp_path / "emodb").exists()
+    assert leftovers(tmp_path) == ["download.zip.corrupt"]
+    assert (tmp_path / dl.WORK_DIR / "download.zip.corrupt").read_bytes() == LOGIN_PAGE
+
+
+def test_http_error_names_the_status(server, tmp_path):
+    base, _h = server
+    with pytest.raises(DownloadError, match="HTTP 404") as err:
+        dl.download("emodb", tmp_path, sources=emodb_source(base + "/moved.zip"), progress=False, quiet=True)
+    assert "in a browser" in str(err.value)
+    assert leftovers(tmp_path) == []
+
+
+def test_pooch_fetches_with_its_progress_bar_and_unzips(server, tmp_path, monkeypatch, capsys):
+    """The first fetch and the unpacking go through pooch; the bar shows on stderr."""
+    import pooch
+
+    base, h = server
+    h.files["/download.zip"] = EMODB_ZIP
+    calls = []
+    for cls in (pooch.HTTPDownloader, pooch.Unzip):
+        original = cls.__call__
+
+        def spy(self, *args, _original=original, _cls=cls.__name__, **kwargs):
+            calls.append((_cls, str(args[0])))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__call__", spy)
+    dl.download("emodb", tmp_path, sources=emodb_source(base + "/download.zip", md5(EMODB_ZIP)))
+    archive = str(tmp_path / dl.WORK_DIR / "download.zip")
+    assert calls == [("HTTPDownloader", base + "/download.zip"), ("Unzip", archive)]
+    assert "100%" in capsys.readouterr().err
+    assert len(load_corpus("emodb", tmp_path)) == len(EMODB_NAMES)
+
+
+def test_listing_offline_says_what_to_do(tmp_path):
+    url = f"http://127.0.0.1:{closed_port()}/api/datasets/x"
+    src = dl.Source("tess", "files", listing_url=url, lister="tess", present={"all": ("**/*_*.*", 3)})
+    with pytest.raises(DownloadError, match="could not reach 127.0.0.1") as err:
+        dl.download("tess", tmp_path, sources={"tess": src}, progress=False, quiet=True)
+    assert "again" in str(err.value)
+    assert not (tmp_path / "tess").exists()
 
 
 def test_wrapper_folder_and_second_part_merge(server, tmp_path):

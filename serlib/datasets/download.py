@@ -11,11 +11,21 @@
 
 and prints the registration steps for SAVEE and IEMOCAP.
 
+Fetching (with its progress bar), hashing and unzipping are done by pooch, the data
+fetcher of the scientific-Python ecosystem (librosa uses it too). Our own code is left
+only where pooch has no answer: resuming a dropped download with an HTTP ``Range``
+request (pooch always starts again from byte 0, which hurts for a 200 MB zip),
+refusing zips with unsafe member paths (pooch's ``Unzip`` quietly renames them),
+recognising a login page sent instead of a file, and the atomic renames below.
+
 How a download stays honest:
 
 * bytes go to ``NAME.part``; when the connection drops, the part is kept and the
   next run resumes it with an HTTP ``Range`` request (when the server allows ranges;
   otherwise it starts again). Each run also retries a dropped connection itself;
+* a file that starts like a web page (a proxy's or Wi-Fi portal's login page, an error
+  page) is not mistaken for the corpus: it is kept as ``NAME.corrupt`` and the message
+  says to open the address in a browser;
 * the finished file is checked against its published checksum (MD5 or SHA-256).
   Where no checksum is published (EMO-DB), its SHA-256 is computed, printed and stored
   in ``ROOT/.serlib-downloads/checksums.json`` so that a later download is compared
@@ -34,13 +44,12 @@ Notebook: 04_datasets.ipynb
 from __future__ import annotations
 
 import csv
-import hashlib
 import http.client
 import io
 import json
 import os
+import re
 import shutil
-import socket
 import sys
 import tempfile
 import urllib.error
@@ -58,6 +67,9 @@ from serlib.errors import DownloadError
 #: Folder inside the data root for partial downloads, archives and recorded checksums.
 WORK_DIR = ".serlib-downloads"
 CHUNK = 1 << 16
+#: pooch's read size: a dropped connection loses the chunk in flight (urllib3 discards a
+#: short read), so it is kept small (pooch's own default) to keep nearly every byte.
+POOCH_CHUNK = 1024
 USER_AGENT = "serlib-datasets/0.1 (+https://github.com/; teaching package)"
 
 
@@ -156,10 +168,18 @@ SOURCES: dict[str, Source] = {
 
 
 # --------------------------------------------------------------------------- HTTP
+# Fetching and progress bars are pooch's (``pooch.HTTPDownloader``, on requests); hashing
+# is ``pooch.file_hash``. Our own HTTP code is left for the one thing pooch cannot do:
+# resume a dropped download with a ``Range`` request (``_resume``), which matters for a
+# 200 MB zip on a classroom network.
 
 
 class _Dropped(Exception):
     """The connection ended before the whole body arrived (the part file is kept)."""
+
+
+class _Unreachable(Exception):
+    """No answer from the host (offline, DNS, refused, timeout); ``args[0]`` is the cause."""
 
 
 def _say(msg: str, quiet: bool = False) -> None:
@@ -167,43 +187,94 @@ def _say(msg: str, quiet: bool = False) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def _open(url: str, headers: dict | None = None, timeout: float = 30.0):
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
-    return urllib.request.urlopen(req, timeout=timeout)
+def _downloader(progress: bool, timeout: float):
+    """pooch's HTTP downloader with our User-Agent and timeout."""
+    import pooch
+
+    return pooch.HTTPDownloader(progressbar=progress, chunk_size=POOCH_CHUNK, timeout=timeout,
+                                headers={"User-Agent": USER_AGENT})
 
 
 def _unreachable(url: str, exc: Exception, dest: Path | None) -> DownloadError:
     host = urllib.parse.urlsplit(url).netloc
     where = f" and put it at {dest}" if dest is not None else ""
+    reason = getattr(exc, "reason", None)
+    if reason is None:  # requests hides the cause in a long message: keep its errno part
+        found = re.search(r"\[Errno -?\d+\][^)'\"]*", str(exc))
+        reason = found.group(0).strip() if found else (
+            "timed out" if "timed out" in str(exc).lower() else type(exc).__name__)
     return DownloadError(
-        f"could not reach {host} ({getattr(exc, 'reason', exc)}). Check your internet "
+        f"could not reach {host} ({reason}). Check your internet "
         f"connection or proxy settings (HTTPS_PROXY), then run the command again; or "
         f"download {url} by hand in a browser{where}, then run the command again.")
 
 
-def _stream(url: str, part: Path, progress: bool, timeout: float, desc: str) -> int | None:
-    """Append the rest of ``url`` to ``part`` (resuming with Range); return the total size."""
-    offset = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
+def _http_error(url: str, code: int, reason: str) -> DownloadError:
+    return DownloadError(f"{url}: the server answered HTTP {code} {reason}. "
+                         f"The source may have moved; check {url} in a browser.")
+
+
+def get_bytes(url: str, timeout: float = 30.0) -> bytes:
+    """The body of a small file (a listing), fetched with pooch; clear errors when offline.
+
+    Notebook: 04_datasets.ipynb
+    """
+    import requests
+
+    buf = io.BytesIO()
     try:
-        resp = _open(url, headers, timeout)
+        _downloader(False, timeout)(url, buf, None)
+    except requests.HTTPError as exc:
+        raise _http_error(url, exc.response.status_code, exc.response.reason) from None
+    except requests.RequestException as exc:
+        raise _unreachable(url, exc, None) from None
+    return buf.getvalue()
+
+
+def _first(url: str, part: Path, progress: bool, timeout: float) -> None:
+    """Fetch ``url`` into ``part`` from the start with pooch (the usual case)."""
+    import requests
+
+    try:
+        _downloader(progress, timeout)(url, str(part), None)
+    except requests.HTTPError as exc:
+        part.unlink(missing_ok=True)  # pooch opened it; nothing was written
+        raise _http_error(url, exc.response.status_code, exc.response.reason) from None
+    except requests.exceptions.ChunkedEncodingError as exc:  # body cut short
+        have = part.stat().st_size if part.exists() else 0
+        raise _Dropped(f"connection lost after {have} bytes") from exc
+    except requests.RequestException as exc:
+        have = part.stat().st_size if part.exists() else 0
+        if have:  # the body had started: a drop, not an unreachable host
+            raise _Dropped(f"connection lost after {have} bytes ({type(exc).__name__})") from exc
+        part.unlink(missing_ok=True)
+        raise _Unreachable(exc) from None
+
+
+def _resume(url: str, part: Path, progress: bool, timeout: float, desc: str) -> None:
+    """Append the rest of ``url`` to ``part`` with an HTTP Range request.
+
+    pooch always starts a download from byte 0, so this is our own code: it asks for
+    ``bytes=<size of part>-``, appends a 206 answer, and starts again from zero when the
+    server ignores ranges (200) or answers oddly.
+    """
+    offset = part.stat().st_size
+    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
+                                               "Range": f"bytes={offset}-"})
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
     except urllib.error.HTTPError as exc:
-        if exc.code == 416 and offset:  # nothing left to send: the part may be complete
-            return offset
-        raise DownloadError(f"{url}: the server answered HTTP {exc.code} {exc.reason}. "
-                            f"The source may have moved; check {url} in a browser.") from exc
+        if exc.code == 416:  # nothing left to send: the part may be complete
+            return
+        raise _http_error(url, exc.code, exc.reason) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise _Unreachable(exc) from None
     with resp:
-        status = getattr(resp, "status", 200)
         length = resp.headers.get("Content-Length")
         length = int(length) if length and length.isdigit() else None
-        mode = "ab"
-        if offset and status == 206:
-            crange = resp.headers.get("Content-Range", "")
-            start = crange.split(" ")[-1].split("-")[0] if crange else ""
-            if start != str(offset):
-                offset, mode = 0, "wb"  # odd answer: start again
-        else:
-            offset, mode = 0, "wb"  # 200: the server ignored Range, start again
+        crange = resp.headers.get("Content-Range", "") if resp.status == 206 else ""
+        if crange.split(" ")[-1].split("-")[0] != str(offset):
+            offset = 0  # 200 (the server ignored Range) or an odd answer: start again
         total = offset + length if length is not None else None
         done = offset
         bar = None
@@ -213,41 +284,44 @@ def _stream(url: str, part: Path, progress: bool, timeout: float, desc: str) -> 
             bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True,
                        unit_divisor=1024, desc=desc, leave=False)
         try:
-            with open(part, mode) as out:
-                while True:
-                    try:
-                        chunk = resp.read(CHUNK)
-                    except (OSError, http.client.HTTPException) as exc:
-                        raise _Dropped(f"connection lost after {done} bytes ({exc})") from exc
-                    if not chunk:
-                        break
+            with open(part, "ab" if offset else "wb") as out:
+                while chunk := resp.read(CHUNK):
                     out.write(chunk)
                     done += len(chunk)
                     if bar is not None:
                         bar.update(len(chunk))
+        except (OSError, http.client.HTTPException) as exc:
+            raise _Dropped(f"connection lost after {done} bytes ({exc})") from exc
         finally:
             if bar is not None:
                 bar.close()
     if total is not None and done < total:
         raise _Dropped(f"connection closed after {done} of {total} bytes")
-    return total if total is not None else done
 
 
 def _digest(path: Path, algo: str) -> str:
-    h = hashlib.new(algo)
+    import pooch
+
+    return pooch.file_hash(str(path), alg=algo)
+
+
+def _looks_like_html(path: Path) -> bool:
+    """True when a file starts like a web page (a login, captive-portal or error page)."""
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        head = fh.read(512).lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml")) or b"<html" in head
 
 
 def fetch(remote: Remote, dest: Path, *, progress: bool = True, retries: int = 2,
           timeout: float = 30.0, quiet: bool = False) -> Path:
     """Download ``remote`` to ``dest`` via ``dest.part``: resumable, verified, atomic.
 
-    Raises :class:`~serlib.errors.DownloadError` when the host cannot be reached, the
+    pooch fetches (with its progress bar) and hashes; a part left by a dropped
+    connection is resumed with our own Range request. Raises
+    :class:`~serlib.errors.DownloadError` when the host cannot be reached, the
     connection drops more than ``retries`` times (the part is kept; running again
-    resumes it), or the checksum or size is wrong (the file becomes ``dest.corrupt``).
+    resumes it), the server sends a web page instead of the file, or the checksum or
+    size is wrong (the file becomes ``dest.corrupt``).
 
     Notebook: 04_datasets.ipynb
     """
@@ -257,7 +331,10 @@ def fetch(remote: Remote, dest: Path, *, progress: bool = True, retries: int = 2
     attempt = 0
     while True:
         try:
-            _stream(remote.url, part, progress, timeout, dest.name)
+            if part.exists() and part.stat().st_size:
+                _resume(remote.url, part, progress, timeout, dest.name)
+            else:
+                _first(remote.url, part, progress, timeout)
             break
         except _Dropped as exc:
             if attempt >= retries:
@@ -267,13 +344,15 @@ def fetch(remote: Remote, dest: Path, *, progress: bool = True, retries: int = 2
                     f"are kept in {part}; run the same command again to resume.") from None
             attempt += 1
             _say(f"{dest.name}: {exc}; resuming (try {attempt} of {retries})", quiet)
-        except urllib.error.URLError as exc:
-            raise _unreachable(remote.url, exc, dest) from None
-        except (socket.timeout, TimeoutError, ConnectionError) as exc:
-            raise _unreachable(remote.url, exc, dest) from None
+        except _Unreachable as exc:
+            raise _unreachable(remote.url, exc.args[0], dest) from None
     problem = None
     size = part.stat().st_size
-    if remote.size is not None and size != remote.size:
+    if _looks_like_html(part) and not remote.name.lower().endswith((".html", ".htm")):
+        kind = "zip file" if remote.name.lower().endswith(".zip") else "file"
+        problem = (f"not a valid {kind}: the server sent a web page (HTML: a login, "
+                   f"captive-portal or error page) instead")
+    elif remote.size is not None and size != remote.size:
         problem = f"size {size} bytes, expected {remote.size}"
     elif remote.md5 and _digest(part, "md5") != remote.md5.lower():
         problem = f"MD5 {_digest(part, 'md5')}, expected {remote.md5}"
@@ -286,7 +365,8 @@ def fetch(remote: Remote, dest: Path, *, progress: bool = True, retries: int = 2
             f"{remote.url} arrived damaged or changed: {problem}. The file is kept for "
             f"inspection as {corrupt} (delete it when done); run the command again to "
             f"download afresh. If it fails again, a proxy may be altering the download: "
-            f"fetch {remote.url} by hand and compare.")
+            f"open {remote.url} in a browser (log in to the network if it asks), "
+            f"or fetch it by hand and compare.")
     os.replace(part, dest)
     return dest
 
@@ -307,20 +387,43 @@ def _record_checksum(work: Path, name: str, path: Path, quiet: bool) -> None:
     _say(f"{name}: no published checksum; SHA-256 {digest} recorded in {store}", quiet)
 
 
-def _safe_extract(archive: Path, target: Path) -> None:
+def _check_members(archive: Path) -> None:
+    """Refuse a zip that is not one, or that names a path outside the folder it unpacks to.
+
+    pooch unpacks with :meth:`zipfile.ZipFile.extractall`, which already keeps every file
+    inside the target (it drops ``..`` and leading ``/``), but silently renames such an
+    entry. An official corpus never holds one, so we refuse the archive instead.
+    """
     try:
         with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                parts = Path(info.filename).parts
-                if info.filename.startswith(("/", "\\")) or ".." in parts:
-                    raise DownloadError(f"{archive} holds an unsafe path {info.filename!r}; "
-                                        f"not unpacking it")
-                if parts and parts[0] == "__MACOSX":
-                    continue
-                zf.extract(info, target)
+            names = zf.namelist()
     except zipfile.BadZipFile as exc:
         raise DownloadError(f"{archive} is not a valid zip file ({exc}). Delete it and run the "
                             f"command again; if it fails again, download it by hand.") from None
+    for name in names:
+        if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts:
+            raise DownloadError(f"{archive} holds an unsafe path {name!r}; not unpacking it")
+
+
+def _safe_extract(archive: Path, target: Path) -> None:
+    """Unpack ``archive`` into ``target`` with ``pooch.Unzip``, after :func:`_check_members`.
+
+    pooch's log line is silenced (we print our own); macOS resource forks
+    (``__MACOSX/``) are removed afterwards.
+    """
+    import logging
+
+    import pooch
+
+    _check_members(archive)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        pooch.Unzip(extract_dir=str(target))(str(archive), "download", None)
+    finally:
+        logger.setLevel(level)
+    shutil.rmtree(target / "__MACOSX", ignore_errors=True)
 
 
 def _count(folder: Path, pattern: str) -> int:
@@ -447,13 +550,7 @@ def _download_files(src: Source, root: Path, force: bool, progress: bool, retrie
     staging = work / f"{src.name}.partial"  # kept between runs: finished files are not fetched again
     staging.mkdir(parents=True, exist_ok=True)
     _say(f"fetching the file list {src.listing_url}", quiet)
-    try:
-        with _open(src.listing_url) as resp:
-            listing = resp.read()
-    except urllib.error.HTTPError as exc:
-        raise DownloadError(f"{src.listing_url}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise _unreachable(src.listing_url, exc, None) from None
+    listing = get_bytes(src.listing_url)
     remotes = _LISTERS[src.lister](listing, src) + list(src.extra)
     todo = [r for r in remotes if not (staging / r.name).exists()]
     _say(f"{src.name}: {len(remotes)} files, {len(remotes) - len(todo)} already here, "
