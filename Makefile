@@ -1,6 +1,10 @@
 # Two commands do everything:
 #   make lab    install what is needed and open JupyterLab on the notebooks
 #   make test   install the test extras too and run the whole test suite
+# Options:
+#   make lab LAB_ARGS="--no-browser --port 8899"   (any `jupyter lab` option; as root,
+#                                                   --allow-root is added for you)
+#   make test PYTEST_ARGS="-n 0 tests/test_audio.py"
 # Optional: make system-deps   (Debian/Ubuntu: PortAudio, PulseAudio, Chromium; needs root or sudo)
 
 PYTHON ?= python3
@@ -8,34 +12,53 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 # Two workers, one notebook per worker (cells of one notebook must stay together).
 PYTEST_ARGS ?= -n 2 --dist loadfile
+# Extra options for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port 8899 --ip 0.0.0.0".
+LAB_ARGS ?=
+# pip shows what it downloads and installs (one line per package, bars on a terminal).
+PIP = $(BIN)/python -m pip install --progress-bar on --disable-pip-version-check
+# JupyterLab refuses to start as root without --allow-root (containers, cloud VMs).
+IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
+ROOT_ARGS := $(if $(IS_ROOT),$(if $(findstring --allow-root,$(LAB_ARGS)),,--allow-root))
 
 .PHONY: lab install test test-install system-deps notebooks clean
 
 $(BIN)/python:
+	@echo ">>> creating the virtual environment $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
+	@echo ">>> updating pip (a few seconds)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@echo ">>> installing serlib and what the notebooks need: TensorFlow, librosa, scikit-learn,"
+	@echo ">>> JupyterLab, Voila ... about 2.4 GB; 2-4 minutes the first time (downloads), under"
+	@echo ">>> a minute when pip's cache already holds them. One line per package follows."
+	$(PIP) -r requirements.txt
 	touch $@
 
 $(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@echo ">>> installing the test tools: pytest, pytest-xdist, nbval, Playwright (under a minute)"
+	$(PIP) -r requirements-test.txt
 	touch $@
 
 install: $(VENV)/.installed
 
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	@$(if $(ROOT_ARGS),echo ">>> running as root: adding --allow-root (JupyterLab refuses root without it)")
+	@echo ">>> starting JupyterLab on notebooks/ (Ctrl-C twice to stop). No browser on this machine?"
+	@echo ">>> Open the http://localhost:PORT/lab?token=... address it prints (README, Quick start)."
+	$(BIN)/jupyter lab notebooks/ $(ROOT_ARGS) $(LAB_ARGS)
 
 test-install: $(VENV)/.test-installed
 
 test: test-install
+	@echo ">>> running the whole test suite with pytest $(PYTEST_ARGS): unit tests, the notebook"
+	@echo ">>> lint, all notebooks in quick mode, microphone and browser tests. About 10-16 minutes"
+	@echo ">>> on 2 cores; dots appear as tests pass, skipped tests are listed with their reason."
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Debian/Ubuntu packages: PortAudio (kernel microphone), PulseAudio (virtual microphone
 # for the tests), Chromium (browser-microphone test). Uses sudo when not root.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SUDO := $(if $(IS_ROOT),,sudo)
 system-deps:
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins chromium
