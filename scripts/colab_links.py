@@ -1,15 +1,18 @@
-"""Write the "Open in Colab" badge into cell 0 of every numbered notebook.
+"""Write the "Open in Colab" badge and the hosted-runtime install lines into every notebook.
 
 The GitHub location comes from one place, ``serlib.notebook.GITHUB_REPOSITORY`` (and
-``GITHUB_BRANCH``). A fork changes those lines and runs::
+``GITHUB_BRANCH``), the pinned tag from serlib's version. A fork (or a release that
+bumps the version) changes those and runs::
 
-    .venv/bin/python scripts/colab_links.py            # rewrite the links
+    .venv/bin/python scripts/colab_links.py            # rewrite badges and install lines
     .venv/bin/python scripts/colab_links.py --check    # only report notebooks out of date
 
-Only the source of cell 0 changes: outputs, cell ids and metadata stay as they are and
-nothing is executed. The badge sits on its own line right after the navigation line; an
-existing badge line (any repository) is replaced, so running the script twice changes
-nothing the second time.
+Only two sources change: cell 0 gets the badge on its own line right after the
+navigation line, and the first code cell starts with ``serlib.notebook.bootstrap_lines()``
+(which print nothing where serlib is installed, so committed outputs stay valid).
+Outputs, cell ids and metadata stay as they are and nothing is executed. Existing
+badges and install lines are replaced, so running the script twice changes nothing the
+second time.
 
 Notebook: every notebook (cell 0); checked by tests/test_notebook_lint.py.
 """
@@ -24,7 +27,7 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from serlib.notebook import colab_badge  # noqa: E402
+from serlib.notebook import bootstrap_lines, colab_badge  # noqa: E402
 
 COLAB_MARK = "colab.research.google.com/github/"
 
@@ -42,6 +45,15 @@ def with_badge(source: str, badge: str) -> str:
     raise SystemExit("cell 0 has no navigation line '[Contents](README.md)'; add it first")
 
 
+def with_bootstrap(source: str, lines: list[str]) -> str:
+    """``source`` (first code cell) opening with ``lines``, replacing an older version."""
+    old = source.split("\n")
+    if old[:2] == lines[:2]:  # an earlier bootstrap: it runs up to the first blank line
+        end = old.index("") if "" in old else len(old)
+        old = old[end + 1:]
+    return "\n".join(lines + [""] + old)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
@@ -53,12 +65,15 @@ def main(argv=None) -> int:
     stale = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        new = with_badge(nb.cells[0].source, colab_badge(path.name))
-        if new == nb.cells[0].source:
+        code = next(c for c in nb.cells if c.cell_type == "code")
+        new = {0: with_badge(nb.cells[0].source, colab_badge(path.name)),
+               nb.cells.index(code): with_bootstrap(code.source, bootstrap_lines())}
+        if all(nb.cells[i].source == text for i, text in new.items()):
             continue
         stale.append(path.name)
         if not args.check:
-            nb.cells[0].source = new
+            for i, text in new.items():
+                nb.cells[i].source = text
             nbformat.write(nb, path)
     verb = "out of date" if args.check else "updated"
     print(f"{len(stale)} notebook(s) {verb}" + (": " + ", ".join(stale) if stale else ""))

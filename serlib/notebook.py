@@ -58,6 +58,76 @@ def colab_badge(notebook_name: str, repository: str = GITHUB_REPOSITORY,
     return f"[![Open in Colab]({COLAB_BADGE})]({colab_url(notebook_name, repository, branch)})"
 
 
+def pinned_ref(version: str | None = None) -> str:
+    """The git tag a hosted runtime installs: ``v`` + serlib's version (``v0.1.0``).
+
+    The version is the one in ``pyproject.toml`` / ``serlib.__version__``; a release
+    pushes the matching tag so that a notebook always gets the library it was written for.
+    """
+    if version is None:
+        from serlib import __version__ as version
+    return f"v{version}"
+
+
+def install_args(repository: str = GITHUB_REPOSITORY, ref: str | None = None) -> str:
+    """What ``%pip install`` gets on a hosted runtime without serlib (Colab).
+
+    An editable install from git (``--src src``: the clone lands in ``src/serlib``), so
+    the runtime gets the library *and* the repository's bundled RAVDESS sample
+    (``data/``), the shipped model (``models/``) and the prompt pictures, at the pinned
+    tag; plus anywidget for the browser microphone, which Colab lacks.
+
+    Notebook: every notebook (first code cell).
+    """
+    url = f"git+https://github.com/{repository}@{ref or pinned_ref()}#egg=serlib"
+    return f'--src src -e "{url}" "anywidget>=0.9"'
+
+
+#: The folder (relative to the working directory) where ``install_args`` puts the clone.
+HOSTED_CLONE = "src/serlib"
+
+
+def bootstrap_lines(repository: str = GITHUB_REPOSITORY, ref: str | None = None) -> list[str]:
+    """The few lines that open the first code cell of every notebook.
+
+    Where serlib is installed (``make lab``, Binder, a JupyterHub set up by the teacher)
+    they do nothing. On Google Colab they install serlib pinned to this version, with
+    its sample, and make it importable in the running kernel. Written into the notebooks
+    by ``scripts/colab_links.py``, checked by ``tests/test_notebook_lint.py``.
+
+    Notebook: every notebook (first code cell).
+    """
+    return [
+        "try:",
+        "    import serlib",
+        "except ModuleNotFoundError:  # Google Colab: install serlib and its sample first (about a minute)",
+        f"    %pip install {install_args(repository, ref)}",
+        f'    import sys; sys.path.insert(0, "{HOSTED_CLONE}")',
+    ]
+
+
+def hosted_runtime(environ=None, modules=None) -> str | None:
+    """The name of the hosted Jupyter this kernel runs in, or None on one's own machine.
+
+    Recognises Google Colab (its ``google.colab`` module or ``COLAB_RELEASE_TAG``),
+    Binder (``BINDER_LAUNCH_HOST``/``BINDER_REPO_URL``), a JupyterHub
+    (``JUPYTERHUB_API_URL``) and Kaggle (``KAGGLE_KERNEL_RUN_TYPE``).
+
+    Notebook: every notebook (``setup()`` names the runtime).
+    """
+    env = os.environ if environ is None else environ
+    mods = sys.modules if modules is None else modules
+    if "google.colab" in mods or env.get("COLAB_RELEASE_TAG"):
+        return "Google Colab"
+    if env.get("BINDER_LAUNCH_HOST") or env.get("BINDER_REPO_URL"):
+        return "Binder"
+    if env.get("JUPYTERHUB_API_URL"):
+        return "a JupyterHub"
+    if env.get("KAGGLE_KERNEL_RUN_TYPE"):
+        return "Kaggle"
+    return None
+
+
 @dataclass(frozen=True)
 class NotebookContext:
     """What ``setup()`` found: the data root, the mode and the corpora present.
@@ -70,6 +140,7 @@ class NotebookContext:
         corpora: corpus folder name -> number of audio files found in it.
         bundled: True when the data root is the repository's own ``data/`` folder.
         seed: the random seed that was set.
+        runtime: the hosted Jupyter (``"Google Colab"``, ``"Binder"``, ...), None locally.
     """
 
     data_root: Path
@@ -78,6 +149,7 @@ class NotebookContext:
     corpora: dict = field(default_factory=dict)
     bundled: bool = False
     seed: int = 0
+    runtime: str | None = None
 
     def has(self, corpus: str) -> bool:
         """True when the data root holds at least one clip of ``corpus``."""
@@ -222,7 +294,8 @@ def setup(seed: int = 0, data_root=None, verbose: bool = True) -> NotebookContex
     quick = config.quick_mode()
     corpora = survey(root)
     ctx = NotebookContext(data_root=root, data_label=label, quick=quick,
-                          corpora=corpora, bundled=bundled, seed=seed)
+                          corpora=corpora, bundled=bundled, seed=seed,
+                          runtime=hosted_runtime())
     if verbose:
         print(summary(ctx))
     return ctx
@@ -245,6 +318,10 @@ def summary(ctx: NotebookContext) -> str:
     else:
         lines.append("mode: full (all clips)")
     lines.append(f"random seed: {ctx.seed}")
+    if ctx.runtime:  # only on a hosted Jupyter: the committed outputs stay as they are
+        from serlib import __version__
+
+        lines.append(f"running on {ctx.runtime} with serlib {__version__}")
     return "\n".join(lines)
 
 

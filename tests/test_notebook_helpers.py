@@ -367,3 +367,130 @@ def test_committed_notebooks_have_sound_and_figures(name):
     assert any("image/png" in o.get("data", {}) for o in outputs), f"{name}: no figure"
     setup_out = "".join(outputs[0].get("text", ""))
     assert "data root" in setup_out and "mode:" in setup_out
+
+
+# ---------------------------------------------------------------------------- hosted runtimes
+_FAKE_PIP = '''
+import json, os, shutil, sys
+calls = []
+class FakeIPython:  # stands in for the kernel: records %pip and "installs" from a local copy
+    def run_line_magic(self, name, line):
+        calls.append([name, line])
+        shutil.copytree(REPO + "/serlib", "src/serlib/serlib",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        os.symlink(REPO + "/data", "src/serlib/data")
+def get_ipython():
+    return FakeIPython()
+'''
+_REPORT = '''
+import serlib, serlib.config
+print(json.dumps({"calls": calls, "module": serlib.__file__,
+                  "bundled": str(serlib.config.BUNDLED_DATA)}))
+'''
+
+
+def _run_bootstrap(cwd, isolated: bool) -> dict:
+    """Run the first-code-cell bootstrap in a fresh Python, with a fake ``%pip``.
+
+    ``isolated`` starts Python with ``-S`` (no site-packages), which is a runtime
+    without serlib, like Google Colab; otherwise serlib is importable as on a local
+    install. No network: the fake pip copies this checkout where the real one clones.
+    """
+    import subprocess
+    import sys
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    cell = TransformerManager().transform_cell("\n".join(notebook.bootstrap_lines()))
+    code = f"REPO = {str(REPO)!r}\n" + _FAKE_PIP + cell + _REPORT
+    flags = ["-S"] if isolated else []
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    out = subprocess.run([sys.executable, *flags, "-c", code], cwd=cwd, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_bootstrap_installs_pinned_serlib_with_its_sample_where_it_is_missing(tmp_path):
+    import serlib
+
+    got = _run_bootstrap(tmp_path, isolated=True)
+    url = f"git+https://github.com/{notebook.GITHUB_REPOSITORY}@v{serlib.__version__}#egg=serlib"
+    assert got["calls"] == [["pip", f'install --src src -e "{url}" "anywidget>=0.9"']]
+    clone = tmp_path / "src" / "serlib"
+    assert Path(got["module"]).resolve() == (clone / "serlib" / "__init__.py").resolve()
+    # the sample travels with the pinned clone: the clone's serlib finds it as its data/
+    assert Path(got["bundled"]) == clone.resolve() / "data"
+    assert notebook.count_clips(Path(got["bundled"]) / "ravdess") >= 60
+
+
+def test_bootstrap_does_nothing_where_serlib_is_installed(tmp_path):
+    got = _run_bootstrap(tmp_path, isolated=False)
+    assert got["calls"] == []
+    assert Path(got["module"]).resolve() == (REPO / "serlib" / "__init__.py").resolve()
+    assert not (tmp_path / "src").exists()
+
+
+def test_pinned_ref_and_install_args_follow_the_version_and_repository():
+    assert notebook.pinned_ref("1.2.3") == "v1.2.3"
+    args = notebook.install_args("someone/fork", "v1.2.3")
+    assert '"git+https://github.com/someone/fork@v1.2.3#egg=serlib"' in args
+    assert "--src src -e" in args and '"anywidget>=0.9"' in args  # quoted: %pip uses a shell
+
+
+@pytest.mark.parametrize("env, modules, expected", [
+    ({}, {}, None),
+    ({"COLAB_RELEASE_TAG": "release-colab-2026"}, {}, "Google Colab"),
+    ({}, {"google.colab": object()}, "Google Colab"),
+    ({"BINDER_LAUNCH_HOST": "https://mybinder.org/"}, {}, "Binder"),
+    ({"JUPYTERHUB_API_URL": "http://hub:8081/hub/api"}, {}, "a JupyterHub"),
+    ({"KAGGLE_KERNEL_RUN_TYPE": "Interactive"}, {}, "Kaggle"),
+])
+def test_hosted_runtime_detection(env, modules, expected):
+    assert notebook.hosted_runtime(env, modules) == expected
+
+
+def test_setup_names_a_hosted_runtime_and_stays_silent_locally(monkeypatch, capsys):
+    import serlib
+
+    for var in ("COLAB_RELEASE_TAG", "BINDER_LAUNCH_HOST", "BINDER_REPO_URL",
+                "JUPYTERHUB_API_URL", "KAGGLE_KERNEL_RUN_TYPE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delitem(__import__("sys").modules, "google.colab", raising=False)
+    assert notebook.setup().runtime is None
+    assert "running on" not in capsys.readouterr().out
+    monkeypatch.setenv("JUPYTERHUB_API_URL", "http://hub:8081/hub/api")
+    ctx = notebook.setup()
+    assert ctx.runtime == "a JupyterHub"
+    assert f"running on a JupyterHub with serlib {serlib.__version__}" in capsys.readouterr().out
+
+
+def test_browser_microphone_enables_colabs_widget_manager(monkeypatch):
+    """In Colab, anywidget switches on Colab's custom widget manager by itself.
+
+    What this checks without Colab: creating the browser microphone calls
+    ``google.colab.output.enable_custom_widget_manager()`` (through anywidget) and its
+    display bundle names Colab's widget manager. Whether Colab's page then renders the
+    widget and grants the microphone needs a real Colab session.
+    """
+    import sys
+    import types
+
+    from anywidget import _util
+
+    calls = []
+    widgets = types.SimpleNamespace(_installed_url="https://colab.example/widgets.js")
+    output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("on"),
+                                   _widgets=widgets)
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    _util.enable_custom_widget_manager_once.cache_clear()
+    try:
+        from serlib.demo.browser import BrowserMicrophone
+
+        mic = BrowserMicrophone()
+        bundle = mic._repr_mimebundle_()
+        assert calls == ["on"]
+        meta = bundle[1] if isinstance(bundle, tuple) else {}
+        assert "https://colab.example/widgets.js" in json.dumps(meta)
+    finally:
+        _util.enable_custom_widget_manager_once.cache_clear()

@@ -14,7 +14,8 @@ Every ``notebooks/NN_topic.ipynb`` must:
   (``<a id="anchor"></a>`` or ``<a name="anchor">``);
 * have one level-1 heading (cell 0) and heading levels that never jump (# → ## → ###);
 * have no empty cells;
-* import serlib and call ``setup()`` from ``serlib.notebook`` in the first code cell;
+* import serlib and call ``setup()`` from ``serlib.notebook`` in the first code cell, which
+  opens with the lines that install serlib on Google Colab (``bootstrap_lines()``);
 * have an "Exercises" and a "References" section; every ``exercise_*`` it calls exists in
   ``serlib/exercises/exNN.py``, and every exercise there is used;
 * be committed executed: every code cell run once, top to bottom, execution counts
@@ -168,6 +169,16 @@ class TestNotebook:
         assert colab_url(path.name) in top and colab_badge(path.name) in top.splitlines(), (
             f"{path.name}: cell 0 needs the 'Open in Colab' badge for this repository "
             f"({colab_url(path.name)}); run 'python scripts/colab_links.py'")
+
+    def test_first_code_cell_installs_serlib_on_colab(self, path):
+        from serlib.notebook import bootstrap_lines
+
+        code = next(c for c in _load(path)["cells"] if c["cell_type"] == "code")
+        lines = _src(code).split("\n")
+        assert lines[: len(bootstrap_lines())] == bootstrap_lines(), (
+            f"{path.name}: the first code cell must open with the hosted-runtime install lines "
+            "of serlib.notebook.bootstrap_lines() (this repository, this version); run "
+            "'python scripts/colab_links.py'")
 
     def test_learning_objectives_and_toc(self, path):
         cells = _load(path)["cells"]
