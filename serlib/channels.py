@@ -56,6 +56,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.fft
 from scipy import signal
 
 from serlib.audio import resample, trim_silence
@@ -127,7 +128,7 @@ def _rng(seed) -> np.random.Generator:
 
 
 def _check_signal(y, name: str = "y") -> np.ndarray:
-    """Return ``y`` as a 1-D float32 array (a copy is never needed: callers do not write to it)."""
+    """``y`` as a 1-D float32 array (the same array when it already is one: never write to it)."""
     if not isinstance(y, np.ndarray):
         raise ChannelError(f"{name} must be a numpy array of samples, got {type(y).__name__}; "
                            "load a file with serlib.audio.load(path).")
@@ -190,7 +191,12 @@ def snr_db(speech: np.ndarray, noise: np.ndarray, sr: int = SAMPLE_RATE) -> floa
     Notebook: 08_live_demo.ipynb
     """
     p_noise = float(np.mean(np.asarray(noise, dtype=np.float64) ** 2))
-    return 10.0 * math.log10(active_power(speech, sr) / p_noise)
+    p_speech = active_power(speech, sr)
+    if p_noise <= 0.0:
+        return math.inf  # no noise at all
+    if p_speech <= 0.0:
+        return -math.inf  # no speech at all
+    return 10.0 * math.log10(p_speech / p_noise)
 
 
 def _speech_power(y: np.ndarray, sr: int) -> float:
@@ -207,9 +213,13 @@ def add_noise(y: np.ndarray, noise: np.ndarray, snr: float, *, sr: int = SAMPLE_
 
     Notebook: 08_live_demo.ipynb
     """
-    p_noise = float(np.mean(np.asarray(noise, dtype=np.float64) ** 2))
+    y, noise = _check_signal(y), _check_signal(noise, "noise")
+    if noise.size != y.size:
+        raise ChannelError(f"noise has {noise.size} samples but y has {y.size}; pass noise of the "
+                           "same length (cut or tile it first).")
+    p_noise = float(np.mean(noise.astype(np.float64) ** 2))
     if p_noise <= 0.0:
-        return np.array(y, dtype=np.float32)
+        return y.copy()
     scale = math.sqrt(_speech_power(y, sr) / (p_noise * 10.0 ** (snr / 10.0)))
     return (y + np.float32(scale) * noise.astype(np.float32)).astype(np.float32)
 
@@ -222,7 +232,7 @@ def white_noise(n: int, *, seed) -> np.ndarray:
 
     Notebook: 08_live_demo.ipynb
     """
-    return _rng(seed).standard_normal(n).astype(np.float32)
+    return _rng(seed).standard_normal(int(n), dtype=np.float32)
 
 
 def pink_noise(n: int, *, seed) -> np.ndarray:
@@ -230,11 +240,12 @@ def pink_noise(n: int, *, seed) -> np.ndarray:
 
     Notebook: 08_live_demo.ipynb
     """
-    spectrum = np.fft.rfft(_rng(seed).standard_normal(n))
-    k = np.arange(spectrum.size, dtype=np.float64)
+    size = scipy.fft.next_fast_len(int(n), real=True)  # FFT sizes with small factors are fast
+    spectrum = scipy.fft.rfft(_rng(seed).standard_normal(size, dtype=np.float32))
+    k = np.arange(spectrum.size, dtype=np.float32)
     k[0] = 1.0
-    pink = np.fft.irfft(spectrum / np.sqrt(k), n)
-    return (pink / np.sqrt(np.mean(pink * pink))).astype(np.float32)
+    pink = scipy.fft.irfft(spectrum / np.sqrt(k), size)[:n]
+    return (pink / np.sqrt(np.mean(pink.astype(np.float64) ** 2))).astype(np.float32)
 
 
 def make_babble(clips, seconds: float, *, seed, talkers: int = 6, sr: int = SAMPLE_RATE) -> np.ndarray:
@@ -355,6 +366,7 @@ def reverberate(y: np.ndarray, rir: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.
 
     Notebook: 08_live_demo.ipynb
     """
+    y, rir = _check_signal(y), _check_signal(rir, "rir")
     wet = signal.fftconvolve(y, rir)[: y.size]
     p_in, p_out = active_power(y, sr), active_power(wet, sr)
     if p_out > 0.0:
@@ -395,6 +407,7 @@ def _eq(kind: str, freq: float, gain_db: float, q: float):
     return _fixed(cls(p=1.0), center_freq=float(freq), gain_db=float(gain_db), q_factor=float(q))
 
 
+@functools.lru_cache(maxsize=1)
 def _telephone_filter():
     am = _audiomentations()
     low, high = TELEPHONE_BAND
@@ -402,19 +415,21 @@ def _telephone_filter():
                   bandwidth=high - low, rolloff=24)
 
 
-def telephone(y: np.ndarray, *, sr: int = SAMPLE_RATE, _filter=None) -> np.ndarray:
+def telephone(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Telephone line: down to 8 kHz (nothing above 4 kHz survives), band-pass 300-3400 Hz, back up.
 
     Notebook: 08_live_demo.ipynb
     """
-    narrow = resample(y, sr, TELEPHONE_RATE)
-    narrow = (_filter or _telephone_filter())(narrow, TELEPHONE_RATE)
+    y = _check_signal(y)
+    narrow = resample(y, _check_rate(sr), TELEPHONE_RATE)
+    narrow = _telephone_filter()(narrow, TELEPHONE_RATE)
     wide = resample(narrow, TELEPHONE_RATE, sr)
     out = np.zeros(y.size, dtype=np.float32)
     out[: min(y.size, wide.size)] = wide[: y.size]
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def _laptop_filters():
     spec = LAPTOP_MIC
     chain = [_butter("highpass", spec["highpass_hz"], spec["highpass_db_per_octave"])]
@@ -434,7 +449,7 @@ def laptop_mic(y: np.ndarray, *, seed, sr: int = SAMPLE_RATE) -> np.ndarray:
 
     Notebook: 08_live_demo.ipynb
     """
-    coloured = _apply(_laptop_filters(), y, sr)
+    coloured = _apply(_laptop_filters(), _check_signal(y), _check_rate(sr))
     hiss = white_noise(y.size, seed=seed)
     return add_noise(coloured, hiss, LAPTOP_MIC["self_noise_snr_db"], sr=sr)
 
@@ -446,8 +461,8 @@ def in_window(y: np.ndarray, *, seed, seconds: float = WINDOW_SECONDS, sr: int =
 
     Notebook: 08_live_demo.ipynb
     """
-    rng = _rng(seed)
-    n = max(int(round(seconds * sr)), y.size)
+    y, rng = _check_signal(y), _rng(seed)
+    n = max(int(round(seconds * _check_rate(sr))), y.size)
     out = np.zeros(n, dtype=np.float32)
     offset = int(rng.integers(0, n - y.size + 1))
     out[offset: offset + y.size] = y
@@ -620,7 +635,9 @@ class Channel:
     same channel: the noise samples, the SNR within the session's 6-dB range, the stretch
     of babble. Those come from the channel's own generator (so a sequence of calls is
     reproducible from the seed) or, with ``channel(y, seed=k)``, from ``k`` (reproducible
-    per clip whatever the order, e.g. in parallel workers).
+    per clip whatever the order, e.g. in parallel workers). A channel pickles, so it can
+    be sent to worker processes. An all-zero clip raises :class:`ChannelError` when the
+    channel adds noise (there is no speech level to set it against): skip silent clips.
 
     Notebook: 08_live_demo.ipynb
     """
@@ -631,7 +648,7 @@ class Channel:
     _rng: np.random.Generator = field(init=False, repr=False)
     _rir: np.ndarray | None = field(init=False, repr=False, default=None)
     _mic: list = field(init=False, repr=False, default_factory=list)
-    _line: object = field(init=False, repr=False, default=None)
+    _codec: object = field(init=False, repr=False, default=None)
 
     def __post_init__(self):
         p = self.params
@@ -650,11 +667,10 @@ class Channel:
         if p.highpass_hz is not None:
             self._mic.append(_butter("highpass", p.highpass_hz, 12))
         self._mic += [_eq(*spec) for spec in p.eq]
-        if p.line == "telephone":
-            self._line = _telephone_filter()
-        elif p.line == "mp3" and mp3_available():
-            self._line = _fixed(_audiomentations().Mp3Compression(min_bitrate=p.mp3_kbps, max_bitrate=p.mp3_kbps,
-                                                  backend="fast-mp3-augment", p=1.0), bitrate=p.mp3_kbps)
+        if p.line == "mp3" and mp3_available():
+            codec = _audiomentations().Mp3Compression(min_bitrate=p.mp3_kbps, max_bitrate=p.mp3_kbps,
+                                                      backend="fast-mp3-augment", p=1.0)
+            self._codec = _fixed(codec, bitrate=p.mp3_kbps)
 
     def __call__(self, y: np.ndarray, *, seed=None) -> np.ndarray:
         y = _check_signal(y)
@@ -677,9 +693,9 @@ class Channel:
         out = _apply(self._mic, out, self.sr)
         out = _clip_guard(out * np.float32(10.0 ** (p.gain_db / 20.0)))
         if p.line == "telephone":
-            out = telephone(out, sr=self.sr, _filter=self._line)
-        elif self._line is not None:
-            out = self._line(out, self.sr)[: y.size]
+            out = telephone(out, sr=self.sr)
+        elif self._codec is not None:
+            out = self._codec(out, self.sr)[: y.size]
         return _clip_guard(out)
 
     def describe(self) -> str:
@@ -700,7 +716,7 @@ class Channel:
         if p.line == "telephone":
             parts.append("telephone band")
         elif p.line == "mp3":
-            parts.append(f"MP3 {p.mp3_kbps} kbps" + ("" if self._line is not None
+            parts.append(f"MP3 {p.mp3_kbps} kbps" + ("" if self._codec is not None
                                                      else " (skipped: fast-mp3-augment not installed)"))
         return ", ".join(parts)
 

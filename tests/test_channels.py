@@ -5,6 +5,7 @@ RT60 is known, and one real RAVDESS clip from the bundled sample.
 """
 from __future__ import annotations
 
+import pickle
 import random
 
 import numpy as np
@@ -213,6 +214,8 @@ def test_bad_input_is_explained(clip):
         degrade(list(clip[:100]), "clean", seed=0)
     with pytest.raises(ChannelError, match="at least 16000"):
         degrade(clip, "telephone", seed=0, sr=8000)
+    with pytest.raises(ChannelError, match="same length"):
+        channels.add_noise(clip, channels.white_noise(10, seed=0), 10.0)
     with pytest.raises(ChannelError, match="list of speech clips"):
         channels.make_babble([], 5, seed=0)
     with pytest.raises(ChannelError, match="int seed"):
@@ -250,6 +253,8 @@ def test_session_channel_is_fixed_per_seed_and_random_across_seeds(clip):
         np.testing.assert_array_equal(one(clip), two(clip))
     np.testing.assert_array_equal(one(clip, seed=11), session_channel(seed)(clip, seed=11))
     assert not np.array_equal(one(clip, seed=11), one(clip, seed=12))
+    # A channel travels to worker processes (pickle) and works the same there.
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(one))(clip, seed=11), one(clip, seed=11))
 
 
 def test_session_channel_output_and_description(clip, babble):
@@ -281,7 +286,7 @@ def test_mp3_channel_keeps_length_and_really_encodes(clip):
     assert out.size == clip.size and "MP3" in ch.describe() and "skipped" not in ch.describe()
     np.testing.assert_array_equal(out, session_channel(seed)(clip, seed=0))
     without = session_channel(seed)
-    without._line = None  # the same channel without its codec
+    without._codec = None  # the same channel without its codec
     coded = out.astype(np.float64)
     error_db = 10 * np.log10(np.mean((coded - without(clip, seed=0)) ** 2) / np.mean(coded ** 2))
     assert -40 < error_db < -3  # the codec changes the signal, but it is still the same speech
