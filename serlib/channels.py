@@ -235,16 +235,19 @@ def white_noise(n: int, *, seed) -> np.ndarray:
     return _rng(seed).standard_normal(int(n), dtype=np.float32)
 
 
-def pink_noise(n: int, *, seed) -> np.ndarray:
+def pink_noise(n: int, *, seed, sr: int = SAMPLE_RATE) -> np.ndarray:
     """``n`` samples of pink (1/f power, -3 dB per octave) noise with unit power.
+
+    Nothing below 20 Hz (no rumble or DC, which would make the level drift over seconds).
 
     Notebook: 08_live_demo.ipynb
     """
     size = scipy.fft.next_fast_len(int(n), real=True)  # FFT sizes with small factors are fast
     spectrum = scipy.fft.rfft(_rng(seed).standard_normal(size, dtype=np.float32))
-    k = np.arange(spectrum.size, dtype=np.float32)
-    k[0] = 1.0
-    pink = scipy.fft.irfft(spectrum / np.sqrt(k), size)[:n]
+    freqs = np.arange(spectrum.size, dtype=np.float32) * np.float32(sr / size)
+    spectrum /= np.sqrt(np.maximum(freqs, np.float32(20.0)))
+    spectrum[freqs < 20.0] = 0.0
+    pink = scipy.fft.irfft(spectrum, size)[:n]
     return (pink / np.sqrt(np.mean(pink.astype(np.float64) ** 2))).astype(np.float32)
 
 
@@ -466,7 +469,7 @@ def in_window(y: np.ndarray, *, seed, seconds: float = WINDOW_SECONDS, sr: int =
     out = np.zeros(n, dtype=np.float32)
     offset = int(rng.integers(0, n - y.size + 1))
     out[offset: offset + y.size] = y
-    room = pink_noise(n, seed=rng)
+    room = pink_noise(n, seed=rng, sr=sr)
     room *= np.float32(math.sqrt(_speech_power(y, sr) * 10.0 ** (-ROOM_NOISE_SNR_DB / 10.0)))
     return out + room
 
@@ -686,7 +689,7 @@ class Channel:
             if p.noise == "babble":
                 noise = _noise_segment(self.babble, y.size, rng)
             elif p.noise == "pink":
-                noise = pink_noise(y.size, seed=rng)
+                noise = pink_noise(y.size, seed=rng, sr=self.sr)
             else:
                 noise = white_noise(y.size, seed=rng)
             out = add_noise(out, noise, snr, sr=self.sr)

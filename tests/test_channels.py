@@ -90,6 +90,18 @@ def test_noise_snr_holds_on_speech_and_when_the_guard_scales_down(clip):
     assert channels.snr_db(scale * loud, out - scale * loud) == pytest.approx(10.0, abs=0.5)
 
 
+def test_pink_noise_has_equal_power_per_octave_and_white_does_not():
+    def octave_db(x, low):
+        power = np.abs(np.fft.rfft(x)) ** 2
+        freqs = np.fft.rfftfreq(x.size, 1 / SR)
+        return 10 * np.log10(power[(freqs >= low) & (freqs < 2 * low)].sum())
+
+    pink, white = channels.pink_noise(4 * SR, seed=0), channels.white_noise(4 * SR, seed=0)
+    assert np.mean(pink.astype(np.float64) ** 2) == pytest.approx(1.0, rel=1e-3)
+    assert octave_db(pink, 2000) - octave_db(pink, 250) == pytest.approx(0.0, abs=0.5)
+    assert octave_db(white, 2000) - octave_db(white, 250) == pytest.approx(9.0, abs=0.5)
+
+
 def test_schroeder_rt60_of_a_known_exponential_decay():
     t = np.arange(int(0.8 * SR)) / SR
     decay = np.random.default_rng(0).standard_normal(t.size) * np.exp(-3 * np.log(10) * t / 0.6)
@@ -162,8 +174,11 @@ def test_window_7s_places_the_clip_somewhere_inside(clip):
         corr = np.correlate(out, short, mode="valid")
         offsets.append(int(np.argmax(corr)))
         k = offsets[-1]
-        rest = np.concatenate([out[:k], out[k + short.size:]])
-        assert 10 * np.log10(channels.active_power(short) / np.mean(rest.astype(np.float64) ** 2)) > 35
+        level = channels.active_power(short)
+        inside = out[k:k + short.size].astype(np.float64) - short  # the clip is there, unchanged
+        rest = np.concatenate([out[:k], out[k + short.size:]]).astype(np.float64)
+        for room in (inside, rest):  # and the room noise is 40 dB below it everywhere
+            assert 10 * np.log10(level / np.mean(room ** 2)) == pytest.approx(40.0, abs=1.0)
     assert len(set(offsets)) == 3
     long = np.resize(short, 8 * SR).astype(np.float32)
     assert degrade(long, "window-7s", seed=0).size == 8 * SR
