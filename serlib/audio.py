@@ -73,6 +73,20 @@ def _container(head: bytes) -> str | None:
     return None
 
 
+def sniff(path: str | os.PathLike) -> str | None:
+    """The audio container a file's first bytes announce (``"WAV"``, ``"FLAC"``, ``"OGG"``,
+    ...), or ``None`` for anything else (or an unreadable file). Used to say "this is an
+    audio file" when one is given where a model is expected.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    try:
+        with open(path, "rb") as fh:
+            return _container(fh.read(16))
+    except OSError:
+        return None
+
+
 def _looks_like_text(head: bytes) -> bool:
     if not head:
         return False

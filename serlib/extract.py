@@ -14,9 +14,10 @@ How it stays fast and never returns anything stale
   renaming a corpus keeps its cache (the key is the content, not the path).
 - **Where.** Under :func:`serlib.config.cache_dir` (``$XDG_CACHE_HOME/serlib``, else the
   user's cache folder): ``features/<kind>-<cfg key>-librosa<version>/<ab>/<hash>.npy``,
-  one small ``.npy`` per clip, written atomically (temporary file + rename), so an
-  interrupted run leaves nothing half-written. Nothing is ever written into the data
-  root, which may be read-only.
+  one small ``.npy`` per clip, written atomically (temporary file + rename) as soon as
+  the clip is done, so an interrupted run (Ctrl-C) leaves nothing half-written and keeps
+  every clip it finished: run it again and it goes on from there. Nothing is ever
+  written into the data root, which may be read-only.
 - **Hash memo.** Hashing 1440 RAVDESS files (140 MB) on every call would cost more than
   reading the cache, so the content hash of each file is remembered in a small SQLite
   table (``features/file-hashes.sqlite3``) keyed by the file's absolute path, size,
@@ -64,6 +65,9 @@ CHUNK_SIZE = 24
 MIN_PARALLEL = 16
 #: Failed files listed in an error message (the rest are counted).
 MAX_LISTED = 10
+#: What :meth:`ExtractResult.error_message` advises in Python.
+PYTHON_ADVICE = ("Fix or remove these files, or pass on_error='skip' (drop them) or "
+                 "on_error='nan' (keep NaN rows).")
 
 
 # --------------------------------------------------------------------------- hashing
@@ -212,14 +216,17 @@ def _work(tasks: list[tuple[int, str, str | None]], kind: str, cfg: FeatureConfi
           folder: str | None, shape: tuple[int, ...]):
     """Compute (or find in the cache) features for a chunk of clips.
 
-    ``tasks`` holds ``(row, path, known_hash)``. Returns ``(row, hash, array, error)``
-    tuples; ``array`` is None when the clip failed (``error`` says why).
+    ``tasks`` holds ``(row, path, known_hash)``. Returns ``(row, hash, array, error,
+    cached)`` tuples; ``array`` is None when the clip failed (``error`` says why);
+    ``cached`` is True when the array came from the cache. Each computed clip is written
+    to the cache at once, so an interrupted run keeps every clip finished before it.
     """
     from serlib import audio
 
     out = []
     cache = Path(folder) if folder else None
     for row, path, digest in tasks:
+        cached = False
         try:
             x = None
             if cache is not None:
@@ -227,23 +234,31 @@ def _work(tasks: list[tuple[int, str, str | None]], kind: str, cfg: FeatureConfi
                     audio.check_file(path)  # a clear message for missing or empty files
                     digest = file_hash(path)
                 x = _read_cached(_cache_file(cache, digest), shape)
+                cached = x is not None
             if x is None:
                 x = _compute_one(path, kind, cfg)
                 if x.shape != shape:  # pragma: no cover - a bug, not a bad file
                     raise RuntimeError(f"feature {kind!r} has shape {x.shape}, expected {shape}")
                 if cache is not None:
                     _write_cached(_cache_file(cache, digest), x)
-            out.append((row, digest, x, None))
+            out.append((row, digest, x, None, cached))
         except AudioError as exc:
-            out.append((row, digest, None, str(exc)))
+            out.append((row, digest, None, str(exc), False))
         except OSError as exc:
             out.append((row, digest, None, f"{path}: cannot be read ({exc}). Check that it exists "
-                                             "and is readable."))
+                                             "and is readable.", False))
     return out
 
 
 def _init_worker() -> None:
-    """Worker start-up: one BLAS/OpenMP thread per process (the pool provides parallelism)."""
+    """Worker start-up: one BLAS/OpenMP thread per process (the pool provides parallelism).
+
+    Workers ignore Ctrl-C (SIGINT): the main process handles it, cancels the chunks not
+    started and lets the running ones finish, so their clips land in the cache whole.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[var] = "1"
     try:
@@ -309,7 +324,9 @@ class ExtractResult:
     errors: dict[str, str] = field(default_factory=dict)
     cached: int = 0
 
-    def error_message(self) -> str:
+    def error_message(self, advice: str = PYTHON_ADVICE) -> str:
+        """Which clips failed and why, ending with ``advice`` (default: the Python keywords;
+        the command line passes its own options)."""
         n, total = len(self.errors), len(self.paths)
         lines = [f"{n} of {total} clips could not be used (the other clips' features were "
                  "computed and cached):"]
@@ -317,8 +334,7 @@ class ExtractResult:
             lines.append(f"  - {why}" if why.startswith(path) else f"  - {path}: {why}")
         if n > MAX_LISTED:
             lines.append(f"  ... and {n - MAX_LISTED} more.")
-        lines.append("Fix or remove these files, or pass on_error='skip' (drop them) or "
-                     "'nan' (keep NaN rows).")
+        lines.append(advice)
         return "\n".join(lines)
 
 
@@ -381,17 +397,20 @@ def extract_report(clips, kind: str = "seed180", cfg: FeatureConfig | None = Non
         jobs = min(jobs, max(1, len(todo) // 4))
         bar = tqdm(total=len(paths), initial=len(paths) - len(todo), disable=not progress,
                    desc=f"features ({kind})", unit="clip", leave=False)
-        fresh: list[tuple[str, os.stat_result, str]] = []
 
         def collect(chunk_out):
-            for row, digest, x, err in chunk_out:
+            fresh: list[tuple[str, os.stat_result, str]] = []
+            for row, digest, x, err, cached in chunk_out:
                 if x is None:
                     errors[paths[row]] = err
                 else:
                     X[row], ok[row] = x, True
+                    result.cached += cached
                     if memo is not None and digest and row in stats:
                         fresh.append((*stats[row], digest))
                 bar.update(1)
+            if memo is not None:
+                memo.put(fresh)  # chunk by chunk, so an interrupted run's work is found again
 
         folder_s = str(folder) if folder else None
         try:
@@ -406,15 +425,25 @@ def extract_report(clips, kind: str = "seed180", cfg: FeatureConfig | None = Non
                 ctx = _mp_context()
                 if ctx.get_start_method() == "fork":
                     _warm_up(kind, cfg)  # import librosa & co. once, before forking
-                with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                         initializer=_init_worker) as pool:
-                    futures = [pool.submit(_work, c, kind, cfg, folder_s, shape) for c in chunks]
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
+                futures = [pool.submit(_work, c, kind, cfg, folder_s, shape) for c in chunks]
+                done = set()
+                try:
                     for fut in as_completed(futures):
+                        done.add(fut)
                         collect(fut.result())
+                except KeyboardInterrupt:
+                    # Ctrl-C: drop the chunks not started, let the running ones finish (their
+                    # clips go to the cache) and remember them, then stop
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    for fut in futures:
+                        if fut not in done and fut.done() and not fut.cancelled() and fut.exception() is None:
+                            collect(fut.result())
+                    raise
+                finally:
+                    pool.shutdown(wait=True)
         finally:
             bar.close()
-            if memo is not None:
-                memo.put(fresh)
     return result
 
 

@@ -1,7 +1,12 @@
 """``serlib features ROOT --corpus NAME --out FILE.npz`` on the bundled sample."""
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -69,6 +74,7 @@ def test_unreadable_clip_stops_or_is_skipped(small_root, tmp_path, capsys):
     rc = main(["features", str(small_root), "--corpus", "ravdess", "--out", str(out), "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 2 and str(bad) in err and "text file" in err
+    assert "add --on-error skip" in err and "on_error" not in err  # options, not Python keywords
     assert not out.exists()
     rc = main(["features", str(small_root), "--corpus", "ravdess", "--out", str(out),
                "--no-progress", "--on-error", "skip"])
@@ -82,3 +88,41 @@ def test_user_errors_exit_2(sample, tmp_path, capsys):
     assert "ravdess" in capsys.readouterr().err
     assert main(["features", str(sample), "--corpus", "ravdess", "--out", str(tmp_path / "a.txt")]) == 2
     assert ".npz" in capsys.readouterr().err
+
+
+def test_interrupted_run_keeps_finished_clips_and_resumes(sample, tmp_path):
+    """A real Ctrl-C (SIGINT to the process group, as a terminal sends it) after the first
+    clips are cached: they stay in the cache, the same command goes on from there, and
+    the result equals an uninterrupted run's."""
+    root = tmp_path / "root" / "ravdess"
+    for actor in sorted((sample / "ravdess").glob("Actor_*"))[:1]:  # 60 clips
+        shutil.copytree(actor, root / actor.name)
+    cache = tmp_path / "cache"
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+
+    def command(out, *extra):
+        return [sys.executable, "-m", "serlib", "features", str(root.parent), "--corpus", "ravdess",
+                "--out", str(out), "--no-progress", "--jobs", "2", *extra]
+
+    run = subprocess.Popen(command(tmp_path / "a.npz"), env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(cache.rglob("*.npy")) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=120)
+    kept = sum(not p.name.startswith(".tmp-") for p in cache.rglob("*.npy"))
+    assert run.returncode == 130, err
+    assert "interrupted" in err and "goes on from there" in err and not (tmp_path / "a.npz").exists()
+    assert 0 < kept < 60, "the interrupt came too late to test anything"
+
+    done = subprocess.run(command(tmp_path / "a.npz"), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"; {kept} from the cache" in done.stdout
+    whole = subprocess.run(command(tmp_path / "b.npz", "--no-cache"), env=env, capture_output=True,
+                           text=True)
+    assert whole.returncode == 0, whole.stderr
+    with np.load(tmp_path / "a.npz") as a, np.load(tmp_path / "b.npz") as b:
+        assert set(a.files) == set(b.files)
+        for key in a.files:
+            assert np.array_equal(a[key], b[key]), key

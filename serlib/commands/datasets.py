@@ -1,9 +1,12 @@
 """``serlib datasets``: check a data root, list what is there, download corpora, show the labels.
 
-    serlib datasets check [ROOT] [--json] [--data-root DIR]
+    serlib datasets check [ROOT] [--json] [--strict] [--data-root DIR]
     serlib datasets list [--data-root DIR]
     serlib datasets download NAME [--data-root DIR] [--song] [--force] [--keep-archive] [--yes]
     serlib datasets labels
+
+``check`` exits with :data:`CHECK_EXIT` (listed in ``serlib datasets check --help``), so
+scripts and CI see a corpus that lost clips without reading the report.
 
 Notebook: 04_datasets.ipynb
 """
@@ -12,6 +15,14 @@ from __future__ import annotations
 import sys
 
 NAMES = ("ravdess", "tess", "savee", "cremad", "iemocap", "emodb")
+
+#: Exit statuses of ``serlib datasets check``.
+CHECK_OK, CHECK_NO_CORPUS, CHECK_ERROR, CHECK_PROBLEMS = 0, 1, 2, 3
+CHECK_EXIT = (f"exit status: {CHECK_OK} every corpus checked is usable and lost no clip; "
+              f"{CHECK_NO_CORPUS} no corpus found in the data root; {CHECK_ERROR} a named corpus "
+              f"is absent (or another error); {CHECK_PROBLEMS} a corpus has no usable clip, or "
+              "problems left clips out (with --strict: any problem at all, even one that kept "
+              "the clip)")
 
 
 def register(subparsers) -> None:
@@ -26,7 +37,9 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run, action=None)
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
 
-    check = sub.add_parser("check", help="clips, speakers, duration, emotions and problems per corpus")
+    check = sub.add_parser("check", help="clips, speakers, duration, emotions and problems per corpus",
+                           description="Count clips, speakers, minutes and emotions per corpus "
+                                       "and list every problem found.", epilog=CHECK_EXIT)
     check.add_argument("root", nargs="?", default=None, metavar="ROOT",
                        help="data root (default: --data-root, $SERLIB_DATA, else the repo's data/)")
     check.add_argument("--data-root", dest="data_root", default=None, metavar="DIR",
@@ -34,6 +47,8 @@ def register(subparsers) -> None:
     check.add_argument("--corpus", action="append", choices=NAMES, default=None,
                        help="check only this corpus (repeatable)")
     check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--strict", action="store_true",
+                       help=f"exit {CHECK_PROBLEMS} on any problem, also those that kept the clip")
     check.add_argument("--max-problems", type=int, default=20, metavar="N",
                        help="problems printed per corpus (text output; default 20, 0 = all)")
 
@@ -74,6 +89,25 @@ def _print_check(report: dict, root, max_problems: int) -> None:
             print("  problems: none")
 
 
+def _check_status(report: dict, *, strict: bool = False) -> int:
+    """The exit status of ``datasets check`` (see :data:`CHECK_EXIT`); says why on stderr."""
+    if not report:
+        return CHECK_NO_CORPUS
+    failing = []
+    for name, r in report.items():
+        if r["clips"] == 0:
+            failing.append(f"{name} has no usable clip")
+        elif r["left_out"]:
+            failing.append(f"{name}: {r['left_out']} problem(s) left clips out")
+        elif strict and r["problems"]:
+            failing.append(f"{name}: {len(r['problems'])} problem(s) (--strict)")
+    if not failing:
+        return CHECK_OK
+    print(f"serlib datasets check: {'; '.join(failing)}. Fix the files listed under problems "
+          "(rename, move or copy them again), then check again.", file=sys.stderr)
+    return CHECK_PROBLEMS
+
+
 def run(args) -> int:
     """Run ``serlib datasets ACTION``; returns the exit code.
 
@@ -102,7 +136,7 @@ def run(args) -> int:
         else:
             print(f"data root: {root}")
             _print_check(report, root, args.max_problems)
-        return 0 if report else 1
+        return _check_status(report, strict=args.strict)
     if action == "list":
         from serlib.datasets import CORPORA, available_corpora
 

@@ -14,6 +14,10 @@ Notebook: 05_mlp_grid_search.ipynb
 from __future__ import annotations
 
 KINDS = ("seed180", "stats", "mfcc40", "logmel", "mfcc_seq")
+#: Choices of ``--on-error``.
+ON_ERROR = ("raise", "skip")
+#: The advice under the list of unreadable clips, in command-line terms.
+CLI_ADVICE = "Fix or remove these files, or add --on-error skip to leave them out of the .npz."
 
 
 def register(subparsers) -> None:
@@ -39,7 +43,7 @@ def register(subparsers) -> None:
                    help="worker processes (default: one per core)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+    p.add_argument("--on-error", choices=ON_ERROR, default="raise",
                    help="unreadable clips: stop with a list of them (raise, default) or leave "
                         "them out and list them (skip)")
     p.set_defaults(func=run)
@@ -78,13 +82,19 @@ def run(args) -> int:
                            "Run `serlib datasets check` to see what the data root holds.")
     cfg = FeatureConfig()
     t0 = time.perf_counter()
-    res = extract_report(df, kind=args.kind, cfg=cfg, n_jobs=args.jobs,
-                         progress=not args.no_progress, cache=not args.no_cache)
+    try:
+        res = extract_report(df, kind=args.kind, cfg=cfg, n_jobs=args.jobs,
+                             progress=not args.no_progress, cache=not args.no_cache)
+    except KeyboardInterrupt:
+        kept = ("the clips finished so far are kept in the feature cache, so the same command "
+                "goes on from there" if not args.no_cache else "nothing was kept (--no-cache)")
+        print(f"serlib features: interrupted; nothing was written to {out}; {kept}.", file=sys.stderr)
+        return 130
     seconds = time.perf_counter() - t0
     if res.errors:
         if args.on_error == "raise":
-            raise AudioError(res.error_message() + "\nNothing was written to " + str(out) + ".")
-        print(res.error_message(), file=sys.stderr)
+            raise AudioError(res.error_message(CLI_ADVICE) + "\nNothing was written to " + str(out) + ".")
+        print(res.error_message("They were left out (--on-error skip)."), file=sys.stderr)
     keep = df[res.ok]
 
     def strings(col):

@@ -36,6 +36,26 @@ def _device(value):
     return int(value) if value is not None and value.isdigit() else value
 
 
+#: The recorder's advice is worded for Python; on the command line the same advice
+#: names the options (Python wording -> command-line wording).
+_CLI_WORDING = {
+    "Pick one of them with device=... (serlib record --device NAME).":
+        "Pick one of them with --device NAME (part of its name) or --device NUMBER; "
+        "`serlib record --list-devices` lists them.",
+    "(sounddevice.query_devices() lists them)": "(`serlib record --list-devices` lists them)",
+    "restart the kernel (or the command)": "run the command again",
+    "or use the browser microphone (remote kernels) or the file recorder.":
+        "or judge a recorded file with `serlib predict FILE.wav`.",
+}
+
+
+def _in_cli_terms(message: str) -> str:
+    """A recorder's message with its Python advice (``device=...``) in command-line terms."""
+    for python, cli in _CLI_WORDING.items():
+        message = message.replace(python, cli)
+    return message
+
+
 def run(args) -> int:
     import json
     import sys
@@ -63,7 +83,7 @@ def run(args) -> int:
     mic = KernelMicrophone(_device(args.device))
     reason = mic.why_unavailable()
     if reason:
-        raise CommandError(reason)
+        raise CommandError(_in_cli_terms(reason))
     show = sys.stderr.isatty()
     last = [None]
 

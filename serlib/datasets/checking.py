@@ -30,9 +30,14 @@ def clip_seconds(path) -> float:
 
 
 def check_corpus(name: str, root: str | os.PathLike | None = None) -> dict:
-    """``{"clips", "speakers", "seconds", "emotions", "problems"}`` for one corpus in the root.
+    """``{"clips", "speakers", "seconds", "emotions", "problems", "left_out"}`` for one
+    corpus in the root.
 
     Unreadable or empty audio files are added to the problems (and not counted).
+    ``left_out`` counts the problems that left something out of the table (a clip with
+    an unknown name, a disagreeing folder, unreadable audio, a label file not
+    understood); the others (e.g. TESS's "kept; speaker ... taken from its folder")
+    name a clip that is still in the table.
 
     Notebook: 04_datasets.ipynb
     """
@@ -54,18 +59,26 @@ def check_corpus(name: str, root: str | os.PathLike | None = None) -> dict:
         seconds += dur
         keep.append(True)
     ok = df[keep]
+    kept = {relative(path, folder) for path in ok["path"]}
     return {"clips": int(len(ok)), "speakers": int(ok["speaker"].nunique()),
             "seconds": round(seconds, 2), "emotions": emotion_counts(ok["emotion"]),
-            "problems": problems}
+            "problems": problems, "left_out": sum(not _names_kept_clip(p, kept) for p in problems)}
+
+
+def _names_kept_clip(problem: str, kept: set[str]) -> bool:
+    """True when a problem line (``"<clip>: <what>"``) is about a clip still in the table."""
+    clip, sep, _ = problem.partition(": ")
+    return bool(sep) and clip in kept
 
 
 def check(root: str | os.PathLike | None = None, corpora=None) -> dict:
     """Check every corpus present in the data root (or those named in ``corpora``).
 
     Returns ``{corpus: {"clips": n, "speakers": n, "seconds": s, "emotions": {emotion: n},
-    "problems": [...]}}``; corpora absent from the root are left out (named ones that are
-    absent raise :class:`~serlib.errors.DatasetError`). A corpus folder holding no usable
-    clip appears with 0 clips and the reason among its problems.
+    "problems": [...], "left_out": n}}`` (see :func:`check_corpus`); corpora absent from
+    the root are left out (named ones that are absent raise
+    :class:`~serlib.errors.DatasetError`). A corpus folder holding no usable clip appears
+    with 0 clips and the reason among its problems (``left_out`` 1).
 
     Notebook: 04_datasets.ipynb
     """
@@ -82,5 +95,5 @@ def check(root: str | os.PathLike | None = None, corpora=None) -> dict:
             if corpora is not None and not (base / name).is_dir():
                 raise
             report[name] = {"clips": 0, "speakers": 0, "seconds": 0.0, "emotions": {},
-                            "problems": [str(exc)]}
+                            "problems": [str(exc)], "left_out": 1}
     return report

@@ -232,6 +232,40 @@ def record_portable(path: str | Path, export_path: str | Path) -> dict:
     return meta
 
 
+def audio_given_as_model(path: str | Path) -> str | None:
+    """The audio format (``"WAV"``, ``"FLAC"``, ...) when ``path`` is an audio file rather
+    than a model, else ``None``: the usual slip of passing a clip where a model goes.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    from serlib.audio import sniff
+
+    return sniff(path)
+
+
+def check_model_file(path: str | Path) -> None:
+    """Raise :class:`ModelError`, saying what the file is, when ``path`` cannot be a
+    ``.skops`` model: an audio file, or a file that is not a skops (zip) archive at all
+    (damaged, cut off, or something else renamed). Read before the sidecar, so a damaged
+    model is not reported as a missing metadata file.
+
+    Notebook: 05_mlp_grid_search.ipynb
+    """
+    import zipfile
+
+    path = Path(path)
+    kind = audio_given_as_model(path)
+    if kind is not None:
+        raise ModelError(f"{path}: this is an audio file ({kind}), not a model. Load the model "
+                         "from a .skops file (load_model() gives the shipped one) and pass the "
+                         f"clip to predict_file(model, {str(path)!r}).")
+    if not zipfile.is_zipfile(path):
+        size = path.stat().st_size
+        raise ModelError(f"{path}: not a skops model file ({size} bytes that are not a skops "
+                         "(zip) archive): it is damaged, cut off, or another file renamed. Copy "
+                         f"it again from where it was made, or retrain it with: {TRAIN_COMMAND}")
+
+
 def load(path: str | Path) -> SavedModel:
     """Load a model written by :func:`save`, after checking that it fits this installation.
 
@@ -245,6 +279,7 @@ def load(path: str | Path) -> SavedModel:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such model file; train one with: {TRAIN_COMMAND}")
+    check_model_file(path)
     meta = read_metadata(path)
     check_compatible(meta, path)
     try:
