@@ -494,3 +494,20 @@ def test_browser_microphone_enables_colabs_widget_manager(monkeypatch):
         assert "https://colab.example/widgets.js" in json.dumps(meta)
     finally:
         _util.enable_custom_widget_manager_once.cache_clear()
+
+
+def test_binder_folder_follows_repo2docker_conventions():
+    """binder/: PortAudio from apt, the repository's requirements, a tested Python."""
+    import re
+
+    binder = REPO / "binder"
+    apt = [line.strip() for line in (binder / "apt.txt").read_text().splitlines()
+           if line.strip() and not line.startswith("#")]
+    assert "libportaudio2" in apt
+    reqs = [line.strip() for line in (binder / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    assert reqs == ["-r ../requirements.txt"]  # one list of packages, kept in one place
+    assert (binder / reqs[0].split()[1]).resolve() == REPO / "requirements.txt"
+    runtime = (binder / "runtime.txt").read_text().strip()
+    m = re.fullmatch(r"python-3\.(\d+)", runtime)
+    assert m and 10 <= int(m.group(1)) <= 12, f"binder/runtime.txt: {runtime!r}"
