@@ -55,7 +55,12 @@ def register(subparsers) -> None:
     lst = sub.add_parser("list", help="which corpora the data root holds, and where to get the others")
     lst.add_argument("--data-root", dest="data_root", default=None, metavar="DIR")
 
-    dl = sub.add_parser("download", help="fetch a corpus from its official source into the data root")
+    dl = sub.add_parser(
+        "download", help="fetch a corpus from its official source into the data root",
+        description="Fetch a corpus from its official source into the data root (with pooch: "
+                    "progress bar, checksum, unzipping). A dropped connection leaves a .part "
+                    "file; run the same command again to resume it. The corpus folder appears "
+                    "only when complete.")
     dl.add_argument("name", choices=NAMES, metavar="NAME", help=" | ".join(NAMES))
     dl.add_argument("--data-root", dest="data_root", default=None, metavar="DIR",
                     help="where to put it (default: $SERLIB_DATA, else the repo's data/)")
