@@ -135,6 +135,20 @@ def test_a_cut_file_is_judged_with_a_warning_naming_what_is_missing(model, clip,
         assert predict_file(model, tmp_path / "whole.wav").warnings == []
 
 
+def test_cut_counts_whole_frames_of_any_width(tmp_path):
+    """A stereo 24-bit WAV cut in the middle of a frame: the note counts whole frames."""
+    y = np.stack([audio.tone(220.0, 1.0), audio.tone(330.0, 1.0)], axis=1)
+    whole = audio.save(tmp_path / "stereo24.wav", y, subtype="PCM_24")
+    cut = tmp_path / "stereo24-cut.wav"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3 + 1])
+    frames = sf.info(str(cut)).frames
+    y_cut, notes = audio.load_with_notes(cut)
+    assert y_cut.size == frames and len(notes) == 1
+    assert f"promises {SAMPLE_RATE} frames but it holds {frames}" in notes[0]
+    assert f"{SAMPLE_RATE - frames} frames" in notes[0]
+    assert audio.load_with_notes(whole)[1] == []
+
+
 def test_samples_beyond_full_scale_are_reported(model, clip, tmp_path, capsys):
     full = clip * np.float32(0.8 / np.abs(clip).max())  # the clip at a healthy peak of 0.8
     loud = audio.save(tmp_path / "times10.wav", full * np.float32(10), subtype="FLOAT")
