@@ -15,7 +15,7 @@ import sys
 from serlib.errors import SerlibError
 
 #: Sub-command modules, in the order ``serlib --help`` lists them.
-COMMANDS = ("datasets", "features", "evaluate", "predict", "record", "train")
+COMMANDS = ("datasets", "features", "evaluate", "predict", "record", "train", "demo")
 
 
 class CommandError(Exception):

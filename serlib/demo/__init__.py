@@ -8,6 +8,7 @@ first use::
     prompts = demo.find_prompts()
     recorder = demo.choose_recorder(prompts=prompts)   # kernel mic, browser mic or files
     demo.SessionUI(prompts, recorder=recorder)         # start button, pictures, grid
+    demo.class_report("collected/").plot()             # what a class's sessions show
 
 Notebook: 08_live_demo.ipynb
 """
@@ -23,12 +24,13 @@ _EXPORTS = {
     "Session": "session", "Take": "session", "analyse": "session", "sessions_dir": "session",
     "NOTHING_HEARD": "session",
     "SessionUI": "ui",
+    "class_report": "report", "ClassReport": "report", "replayed_class": "report",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-_SUBMODULES = ("images", "recorders", "browser", "session", "ui")
+_SUBMODULES = ("images", "recorders", "browser", "session", "ui", "report")
 
 
 def __getattr__(name):

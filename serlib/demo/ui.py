@@ -29,16 +29,76 @@ def figure_png(fig, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
+#: What the page says instead of a verdict after the calibration prompt.
+CALIBRATION_THANKS = "Thanks - your normal voice is noted. Now the pictures."
+#: Styles for a projector: large pictures and type (``SessionUI(projector=True)``).
+PROJECTOR_CSS = """
+<style>
+.serlib-session { font-size: 22px; }
+.serlib-session .widget-button, .serlib-session .jupyter-button { font-size: 22px; height: 48px;
+  padding: 0 24px; }
+.serlib-status { font-size: 26px; line-height: 1.3; }
+.serlib-countdown { font-size: 34px; font-weight: bold; color: #1864ab; }
+.serlib-verdict { font-size: 30px; line-height: 1.35; }
+.serlib-verdict .serlib-heard { font-size: 46px; }
+.serlib-verdict .serlib-small { font-size: 20px; color: #495057; }
+.serlib-sentence { font-size: 40px; line-height: 1.3; font-style: italic; color: #212529; }
+.serlib-summary { font-size: 24px; }
+.serlib-warning { font-size: 22px; color: #e8590c; }
+.serlib-mic { font-size: 18px; }
+</style>
+"""
+
+
+def _probabilities(probs: dict) -> list[tuple[str, float]]:
+    return sorted(probs.items(), key=lambda kv: -kv[1])
+
+
 def result_html(take) -> str:
-    """The one-line verdict shown under the picture after each recording."""
+    """The verdict shown under the picture after each recording.
+
+    With speaker adaptation the adapted verdict (``take.shown``) is the big one, and the
+    verdict without adaptation is shown small beside it; a calibration take gets thanks
+    instead of a verdict.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    if take.status == "calibration":
+        return f"<span class='serlib-heard'>{html.escape(CALIBRATION_THANKS)}</span>"
     if take.status != "ok":
         return (f"<b style='color:#868e96'>{NOTHING_HEARD.capitalize()}</b> "
                 f"(level {take.level_dbfs:.0f} dBFS): speak louder or closer to the microphone.")
-    top = sorted(take.probabilities.items(), key=lambda kv: -kv[1])[:3]
+    shown = getattr(take, "shown", None) or take.detected
+    adapted = getattr(take, "detected_adapted", None)
+    probs = (getattr(take, "probabilities_adapted", None) or take.probabilities) if adapted \
+        else take.probabilities
+    top = _probabilities(probs)[:3]
+    matched = getattr(take, "matched_adapted", take.matched) if adapted else take.matched
+    colour = "#2b8a3e" if matched else "#c92a2a"
     others = ", ".join(f"{html.escape(k)} {v:.0%}" for k, v in top[1:])
-    colour = "#2b8a3e" if take.matched else "#c92a2a"
-    return (f"Heard: <b style='color:{colour}'>{html.escape(take.detected)}</b> "
+    text = (f"Heard: <b class='serlib-heard' style='color:{colour}'>{html.escape(shown)}</b> "
             f"({top[0][1]:.0%}; then {others}) - expected {html.escape(take.expected)}")
+    if adapted:
+        n = getattr(take, "adapt_takes", 0)
+        text += (f"<br><span class='serlib-small'>adapted to your voice from {n} "
+                 f"take{'s' if n != 1 else ''}; without adaptation: "
+                 f"{html.escape(take.detected)} ({take.probabilities.get(take.detected, 0):.0%})</span>")
+    return text
+
+
+def calibration_html(text: str) -> str:
+    """The calibration prompt: the sentence to read, in large type."""
+    return ("Read this sentence aloud in your normal voice:<br>"
+            f"<span class='serlib-sentence'>&ldquo;{html.escape(text)}&rdquo;</span>")
+
+
+def session_options(**options) -> dict:
+    """The keyword arguments of ``options`` that this serlib's :class:`Session` accepts
+    (``adapt`` and ``calibration`` arrived with speaker adaptation)."""
+    import inspect
+
+    accepted = inspect.signature(Session).parameters
+    return {k: v for k, v in options.items() if k in accepted}
 
 
 class SessionUI:
@@ -53,6 +113,10 @@ class SessionUI:
         folder: session folder (default: a new one in ``sessions_dir()``).
         pause: seconds the verdict stays on screen before the next picture.
         image_width: width of the picture in pixels.
+        calibration: start with a calibration prompt (a sentence read in a normal voice)
+            that speaker adaptation uses as its reference; no verdict is shown for it.
+        adapt: judge each take adapted to the student's voice (speaker adaptation).
+        projector: large type and pictures for a projector (``serlib demo`` uses it).
 
     After the run, ``ui.session`` holds the :class:`Session` (results, folder).
 
@@ -60,7 +124,8 @@ class SessionUI:
     """
 
     def __init__(self, prompts=None, *, recorder=None, model=None, seconds: float = 7.0,
-                 folder=None, pause: float = 1.5, image_width: int = 300):
+                 folder=None, pause: float = 1.5, image_width: int = 300,
+                 calibration: bool = False, adapt: bool = True, projector: bool = False):
         import ipywidgets as w
 
         from serlib.demo.images import find_prompts
@@ -76,6 +141,8 @@ class SessionUI:
         self.seconds = float(seconds)
         self.folder = folder
         self.pause = float(pause)
+        self.calibration = bool(calibration)
+        self.adapt = bool(adapt)
         self.session: Session | None = None
         self.latencies_ms: list[float] = []
         self._thread: threading.Thread | None = None
@@ -91,23 +158,31 @@ class SessionUI:
                              f"{len(self.prompts)} pictures, {self.seconds:g} s each. Press Start.")
         self.status.add_class("serlib-status")
         self.picture = w.Image(format="png", width=image_width)
+        self.picture.add_class("serlib-picture")
         self.progress = w.FloatProgress(value=0.0, min=0.0, max=self.seconds, description="",
-                                        bar_style="info", layout=w.Layout(width="320px"))
-        self.countdown = w.Label("")
+                                        bar_style="info",
+                                        layout=w.Layout(width="520px" if projector else "320px",
+                                                        height="36px" if projector else "auto"))
+        self.countdown = w.HTML("")
+        self.countdown.add_class("serlib-countdown")
         self.verdict = w.HTML("")
         self.verdict.add_class("serlib-verdict")
-        self.grid = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.grid = w.Image(format="png", layout=w.Layout(max_width="100%", display="none"))
         self.summary = w.HTML("")
         self.summary.add_class("serlib-summary")
+        self.warning = w.HTML("")
+        self.warning.add_class("serlib-warning")
         self.start_button.on_click(lambda _b: self.start())
         self.stop_button.on_click(lambda _b: self._stop.set())
-        top = [w.HBox([self.start_button, self.stop_button])]
+        top = [w.HTML(PROJECTOR_CSS)] if projector else []
+        top.append(w.HBox([self.start_button, self.stop_button]))
         if hasattr(self.recorder, "widget"):  # the browser microphone must be on the page
             top.append(self.recorder.widget)
         self.widget = w.VBox(top + [
             self.status,
-            w.HBox([self.picture, w.VBox([self.progress, self.countdown, self.verdict])]),
-            self.summary, self.grid])
+            w.HBox([self.picture, w.VBox([self.progress, self.countdown, self.verdict],
+                                         layout=w.Layout(padding="0 0 0 24px", flex="1"))]),
+            self.summary, self.warning, self.grid])
         self.widget.add_class("serlib-session")
 
     def _repr_mimebundle_(self, **kwargs):
@@ -117,15 +192,23 @@ class SessionUI:
     def _on_progress(self, elapsed: float, total: float) -> None:
         self.progress.value = float(elapsed)
         left = max(0.0, total - elapsed)
-        self.countdown.value = f"Recording: {left:.0f} s left" if left > 0.05 else "Thinking..."
+        self.countdown.value = f"Recording: {left:.0f} s left" if left > 0.05 else "Listening..."
 
     def _show_prompt(self, prompt) -> None:
         n = self.session.position + 1
-        self.picture.value = prompt.path.read_bytes()
-        self.picture.format = prompt.path.suffix.lstrip(".").lower().replace("jpg", "jpeg")
+        if prompt.path.is_file():
+            self.picture.value = prompt.path.read_bytes()
+            self.picture.format = prompt.path.suffix.lstrip(".").lower().replace("jpg", "jpeg")
         self.progress.value = 0.0
         self.progress.bar_style = "info"
         self.verdict.value = ""
+        if prompt.emotion == "calibration":
+            from serlib.demo import images
+
+            self.verdict.value = calibration_html(getattr(images, "CALIBRATION_TEXT", ""))
+            self.status.value = (f"Picture {n} of {len(self.session.prompts)}: first, your normal "
+                                 "voice, so the model can tell your emotions apart from your voice.")
+            return
         self.status.value = (f"Picture {n} of {len(self.session.prompts)}: react aloud - "
                              "say anything, the way this picture makes you feel.")
 
@@ -136,17 +219,23 @@ class SessionUI:
         return time.perf_counter()
 
     # ------------------------------------------------------------------ running
+    def _new_session(self) -> Session:
+        return Session(self.prompts, self.model, folder=self.folder, seconds=self.seconds,
+                       recorder_name=self.recorder.describe(),
+                       **session_options(calibration=self.calibration, adapt=self.adapt))
+
     def start(self) -> None:
         """Start a new session in a worker thread (what the Start button does)."""
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
-        self.session = Session(self.prompts, self.model, folder=self.folder, seconds=self.seconds,
-                               recorder_name=self.recorder.describe())
+        self.session = self._new_session()
         self.start_button.disabled = True
         self.stop_button.disabled = False
         self.grid.value = b""
+        self.grid.layout.display = "none"
         self.summary.value = ""
+        self.warning.value = ""
         self.summary.remove_class("serlib-done")
         self._thread = threading.Thread(target=self.run, name="serlib-session", daemon=True)
         self._thread.start()
@@ -158,8 +247,7 @@ class SessionUI:
         needs ``start()``, because the main thread must stay free for its messages.
         """
         if self.session is None or self.session.finished:
-            self.session = Session(self.prompts, self.model, folder=self.folder,
-                                   seconds=self.seconds, recorder_name=self.recorder.describe())
+            self.session = self._new_session()
         session = self.session
         try:
             while (prompt := session.next_prompt()) is not None:
@@ -195,9 +283,13 @@ class SessionUI:
         if session.takes:
             fig, _ = session.plot_grid()
             self.grid.value = figure_png(fig)
+            self.grid.layout.display = ""
         self.summary.value = (f"<b>{html.escape(session.summary())}</b><br>Recordings and "
                               f"results.csv are saved in the session folder "
                               f"<code>{html.escape(session.folder.name)}</code>.")
+        warning = getattr(session, "monotone_warning", lambda: None)()
+        if warning:
+            self.warning.value = f"&#9888; {html.escape(warning)}"
         self.summary.add_class("serlib-done")
 
     def wait(self, timeout: float | None = None) -> Session | None:
@@ -206,3 +298,85 @@ class SessionUI:
         if self._thread is not None:
             self._thread.join(timeout)
         return self.session
+
+
+# --------------------------------------------------------------------------- the page
+#: Environment variable naming the JSON settings file of ``serlib demo``'s page.
+SETTINGS_ENV = "SERLIB_DEMO_SETTINGS"
+#: What the page uses when a setting is not given.
+PAGE_DEFAULTS = {"recorder": "browser", "seconds": 7.0, "model": None, "images": None,
+                 "sessions": None, "calibrate": True, "adapt": True, "pause": 2.0,
+                 "image_width": 560}
+
+
+def page_settings(path=None) -> dict:
+    """The page's settings: :data:`PAGE_DEFAULTS` updated from the JSON file named by
+    ``path`` or ``$SERLIB_DEMO_SETTINGS`` (written by ``serlib demo``)."""
+    import json
+    import os
+
+    settings = dict(PAGE_DEFAULTS)
+    path = path or os.environ.get(SETTINGS_ENV)
+    if path:
+        from pathlib import Path
+
+        settings.update(json.loads(Path(path).read_text()))
+    return settings
+
+
+def _page_recorder(kind: str, prompts):
+    from serlib.demo.recorders import FileRecorder, KernelMicrophone
+
+    if kind == "browser":
+        from serlib.demo.browser import BrowserMicrophone
+
+        return BrowserMicrophone()
+    if kind == "kernel":
+        return KernelMicrophone()
+    if kind == "files":
+        return FileRecorder.for_prompts(prompts, realtime=True)
+    raise RecorderError(f"unknown recorder {kind!r}: use kernel, browser or files")
+
+
+def demo_page(settings: dict | None = None):
+    """The standalone page of ``serlib demo``: a title and a projector-sized
+    :class:`SessionUI`, configured by :func:`page_settings`. A problem (no pictures, no
+    model, no microphone) is shown on the page as one large sentence instead of a
+    traceback.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    import os
+
+    import ipywidgets as w
+
+    from serlib.demo.images import find_prompts
+    from serlib.demo.session import SESSIONS_ENV
+    from serlib.errors import SerlibError
+
+    settings = page_settings() if settings is None else {**PAGE_DEFAULTS, **settings}
+    title = w.HTML("<h1 style='font-size:44px;margin:0.2em 0'>React to the pictures</h1>"
+                   "<p style='font-size:22px;margin:0'>A picture appears; say aloud whatever it "
+                   "makes you feel. The computer guesses which emotion it heard in your voice."
+                   "</p>")
+    if settings["sessions"]:
+        os.environ[SESSIONS_ENV] = str(settings["sessions"])
+    try:
+        prompts = find_prompts(settings["images"])
+        recorder = _page_recorder(settings["recorder"], prompts)
+        reason = recorder.why_unavailable()
+        if reason:
+            raise RecorderError(reason)
+        from serlib.predict import load_model
+
+        model = load_model(settings["model"])
+    except SerlibError as exc:  # RecorderError and ModelError are SerlibErrors
+        problem = w.HTML(f"<p style='font-size:26px;color:#c92a2a'>{html.escape(str(exc))}</p>")
+        problem.add_class("serlib-page-error")
+        return w.VBox([title, problem])
+    ui = SessionUI(prompts, recorder=recorder, model=model, seconds=settings["seconds"],
+                   pause=settings["pause"], image_width=settings["image_width"],
+                   calibration=settings["calibrate"], adapt=settings["adapt"], projector=True)
+    page = w.VBox([title, ui.widget], layout=w.Layout(padding="12px 28px"))
+    page.session_ui = ui
+    return page
