@@ -30,8 +30,8 @@ $(BIN)/python:
 
 $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	@echo ">>> installing serlib and what the notebooks need: TensorFlow, librosa, scikit-learn,"
-	@echo ">>> JupyterLab, Voila ... about 2.4 GB; 2-4 minutes the first time (downloads), under"
-	@echo ">>> a minute when pip's cache already holds them. One line per package follows."
+	@echo ">>> JupyterLab, Voila ... about 2.5 GB; about 4 minutes the first time on 2 cores, longer"
+	@echo ">>> on a slow line (downloads). One line per package follows."
 	$(PIP) -r requirements.txt
 	touch $@
 
@@ -52,7 +52,7 @@ test-install: $(VENV)/.test-installed
 
 test: test-install
 	@echo ">>> running the whole test suite with pytest $(PYTEST_ARGS): unit tests, the notebook"
-	@echo ">>> lint, all notebooks in quick mode, microphone and browser tests. About 10-16 minutes"
+	@echo ">>> lint, all notebooks in quick mode, microphone and browser tests. About 12 minutes"
 	@echo ">>> on 2 cores; dots appear as tests pass, skipped tests are listed with their reason."
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
