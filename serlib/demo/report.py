@@ -142,6 +142,10 @@ class ClassReport:
             return float(judged["matched_adapted"].mean()) if len(judged) else float("nan")
         return float(judged["matched"].mean()) if len(judged) else float("nan")
 
+    def chance(self) -> float:
+        """The accuracy of guessing among the pictures' emotions (1 / their number)."""
+        return 1 / max(self.takes["expected"].nunique(), 1)
+
     def summary(self) -> str:
         """A few sentences for the class: how many students and takes, how often it matched."""
         n_students = self.takes["student"].nunique() if len(self.takes) else 0
@@ -149,9 +153,8 @@ class ClassReport:
         text = (f"{n_students} students, {len(self.takes)} takes: {judged} judged, "
                 f"{len(self.takes) - judged} with nothing heard.")
         if judged:
-            chance = 1 / max(len(self.emotions()), 1)
             text += (f" The heard emotion matched the picture's in {self.accuracy():.0%} of the "
-                     f"judged takes (guessing: about {chance:.0%}).")
+                     f"judged takes (guessing: about {self.chance():.0%}).")
         if self.has_adaptation:
             text += f" With speaker adaptation: {self.accuracy(adapted=True):.0%}."
         skipped = [p for p in self.problems if p.skipped]
@@ -196,9 +199,10 @@ class ClassReport:
         _plot_confusion(axes[0], self.confusion(), "What the model heard")
         if self.has_adaptation:
             _plot_confusion(axes[1], self.confusion(adapted=True), "... adapted to each voice")
-        _plot_students(axes[-1], self.students, chance=1 / max(len(self.emotions()), 1))
+        _plot_students(axes[-1], self.students, chance=self.chance())
         fig.suptitle(self.summary(), fontsize=10, wrap=True)
-        fig.tight_layout()
+        if fig.get_layout_engine() is None:  # notebooks set constrained layout
+            fig.tight_layout()
         return fig, axes
 
 
@@ -213,6 +217,7 @@ def _plot_confusion(ax, table, title: str) -> None:
     ax.set_xlabel("heard (model's verdict)")
     ax.set_ylabel("expected (the picture's emotion)")
     ax.set_title(title)
+    ax.grid(False)
     for (r, c), n in np.ndenumerate(counts):
         if n:
             ax.text(c, r, str(n), ha="center", va="center", fontsize=9,
@@ -235,7 +240,7 @@ def _plot_students(ax, students, chance: float) -> None:
     ax.set_xlim(0, 100)
     ax.set_xlabel("matched the picture (% of judged takes)")
     ax.set_title("Per student (judged takes)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=9, frameon=False)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
 
