@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -75,7 +76,9 @@ def _serve(images: Path, sessions: Path, log: Path, *extra) -> tuple[subprocess.
     url = f"http://localhost:{port}/"
     for _ in range(300):
         try:
-            urllib.request.urlopen(url + "api/status", timeout=1)
+            urllib.request.urlopen(url + "api/status", timeout=1).close()  # 404 in Voila
+            break
+        except urllib.error.HTTPError:  # an answer all the same: the server is up
             break
         except OSError:
             if server.poll() is not None:
@@ -118,7 +121,8 @@ def test_demo_page_runs_a_session_in_chromium(setup):
                 page.screenshot(path=str(ARTIFACTS / "demo_page_verdict.png"))
                 page.wait_for_selector(".serlib-summary.serlib-done", timeout=60_000)
                 page.wait_for_timeout(500)
-                page.screenshot(path=str(ARTIFACTS / "demo_page_grid.png"), full_page=True)
+                page.locator(".serlib-session img").last.scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / "demo_page_grid.png"))
                 summary = page.inner_text(".serlib-summary")
                 grid = page.eval_on_selector(".serlib-session img:last-of-type",
                                              "e => e.naturalWidth")

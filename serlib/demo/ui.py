@@ -157,7 +157,8 @@ class SessionUI:
         self.status = w.HTML(f"Recorder: {html.escape(self.recorder.describe())}. "
                              f"{len(self.prompts)} pictures, {self.seconds:g} s each. Press Start.")
         self.status.add_class("serlib-status")
-        self.picture = w.Image(format="png", width=image_width)
+        self.projector = bool(projector)
+        self.picture = w.Image(format="png", width=image_width, layout=w.Layout(display="none"))
         self.picture.add_class("serlib-picture")
         self.progress = w.FloatProgress(value=0.0, min=0.0, max=self.seconds, description="",
                                         bar_style="info",
@@ -199,6 +200,7 @@ class SessionUI:
         if prompt.path.is_file():
             self.picture.value = prompt.path.read_bytes()
             self.picture.format = prompt.path.suffix.lstrip(".").lower().replace("jpg", "jpeg")
+            self.picture.layout.display = ""
         self.progress.value = 0.0
         self.progress.bar_style = "info"
         self.verdict.value = ""
@@ -280,10 +282,15 @@ class SessionUI:
         self.start_button.disabled = False
         self.stop_button.disabled = True
         self.countdown.value = ""
+        if session.stopped is None:
+            self.status.value = "Done: the grid below shows every picture. Press Start to go again."
         if session.takes:
             fig, _ = session.plot_grid()
-            self.grid.value = figure_png(fig)
+            self.grid.value = figure_png(fig, dpi=110 if self.projector else 80)
             self.grid.layout.display = ""
+            if self.projector:  # the grid takes the picture's place on the screen
+                self.picture.layout.display = "none"
+                self.verdict.value = ""
         self.summary.value = (f"<b>{html.escape(session.summary())}</b><br>Recordings and "
                               f"results.csv are saved in the session folder "
                               f"<code>{html.escape(session.folder.name)}</code>.")
