@@ -1,0 +1,291 @@
+"""Training for a new voice through a new microphone: channel augmentation + speaker adaptation.
+
+A model trained on studio recordings meets, in a classroom, a voice it never heard through
+a laptop microphone in a noisy room. Two things prepare it for that:
+
+1. **Channel augmentation.** Every training speaker's clips are split into small
+   *pseudo-sessions* (:func:`pseudo_sessions`); each pseudo-session goes through one
+   random microphone-room-noise channel (:func:`serlib.channels.session_channel`), the
+   same for all its clips, because all takes of one student come through the same
+   microphone in the same room. Each clip is used clean and through ``copies`` channels.
+2. **Speaker adaptation.** Features are z-normalised per (pseudo-)session with shrunk
+   statistics (:mod:`serlib.adaptation`): half of the training rows with the session's
+   full statistics, half with the statistics of 0, 1, 3 or 8 takes, as a session has them
+   while it runs. The same normalisation removes much of a fixed channel's colouration.
+
+:func:`corpus_features` computes (once, then from a cache) the clean and channel-augmented
+``stats`` vectors of whole corpora; :func:`fit_robust` trains the MLP on any subset of
+them (the benchmark's training folds, or everything for the shipped model).
+
+The MLP is the registry's ``mlp`` (one hidden layer of 256 units); its L2 penalty is
+chosen by a grid search in folds of the *training* speakers, never on a test fold.
+
+Notebook: 08_live_demo.ipynb
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from serlib.config import SAMPLE_RATE
+
+#: The live demo's emotions: present in all six corpora, the classic four-class set of
+#: the literature (IEMOCAP), one per quadrant of arousal and valence, and easy to act and
+#: to picture; fearful, disgust, surprised and calm are the ones listeners and models
+#: confuse most across corpora.
+DEMO_EMOTIONS = ("neutral", "happy", "sad", "angry")
+#: Clips per pseudo-session (one channel each).
+SESSION_SIZE = 24
+#: Channel-augmented copies of every training clip.
+COPIES = 2
+#: Takes a session has while it runs, simulated on half of the training rows (-1 = all).
+SIMULATED_TAKES = (0, 1, 3, 8, -1)
+#: The MLP's settings (the registry's ``mlp``, with a larger batch for the larger data).
+MLP_PARAMS = dict(hidden_layer_sizes=(256,), alpha=1.0, batch_size=128, max_iter=200)
+#: L2 penalties the grid search on the training speakers chooses from (the registry's).
+ALPHAS = (0.1, 1.0, 3.0)
+
+
+def pseudo_sessions(speakers, size: int = SESSION_SIZE, seed: int = 0) -> np.ndarray:
+    """Split each speaker's clips at random into sessions of about ``size`` clips;
+    returns one session name (``speaker/k``) per clip.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    speakers = np.asarray(speakers).astype(str)
+    rng = np.random.default_rng(seed)
+    out = np.empty(len(speakers), dtype=object)
+    for s in sorted(set(speakers.tolist())):
+        rows = rng.permutation(np.flatnonzero(speakers == s))
+        parts = max(1, round(len(rows) / size))
+        for k, chunk in enumerate(np.array_split(rows, parts)):
+            out[chunk] = f"{s}/{k}"
+    return out.astype(str)
+
+
+# --------------------------------------------------------------------------- workers
+_BABBLE: np.ndarray | None = None
+
+
+def _channel_work(tasks):
+    """Worker: ``(row, path, channel_seed)`` → ``(row, stats vector)`` through the channel."""
+    from serlib import audio, channels, features
+
+    out = []
+    cache: dict[int, object] = {}
+    for row, path, seed in tasks:
+        if seed not in cache:
+            cache = {seed: channels.session_channel(seed, babble=_BABBLE)}
+        y = audio.load(path, sr=SAMPLE_RATE)
+        out.append((row, features.compute(cache[seed](y), "stats")["stats"]))
+    return out
+
+
+def _degrade_work(tasks):
+    """Worker: ``(row, path, condition, seed, trim)`` → ``(row, stats vector)``."""
+    from serlib import audio, channels, features
+
+    out = []
+    for row, path, condition, seed, trim in tasks:
+        y = channels.degrade(audio.load(path, sr=SAMPLE_RATE), condition, seed=seed,
+                             babble=_BABBLE)
+        if trim:  # what the demo does with a 7-second recording
+            from serlib.speech import speech_part
+
+            y = speech_part(y)
+        out.append((row, features.compute(y, "stats")["stats"]))
+    return out
+
+
+def _run_pool(func, tasks, babble, progress: str | None, jobs: int | None = None) -> np.ndarray:
+    """Run ``func`` over chunks of ``tasks`` in forked workers; rows in task order."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from serlib import extract
+
+    global _BABBLE
+    _BABBLE = babble
+    from serlib import channels  # noqa: F401 - imported here, so forked workers inherit it
+    from serlib.features import FeatureConfig
+
+    extract._warm_up("stats", FeatureConfig())
+    jobs = jobs or extract.default_jobs()
+    chunks = [tasks[i:i + 16] for i in range(0, len(tasks), 16)]
+    rows: dict[int, np.ndarray] = {}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(tasks), desc=progress, unit="clip")
+    try:
+        if jobs == 1:
+            for chunk in chunks:
+                rows.update(func(chunk))
+                if bar is not None:
+                    bar.update(len(chunk))
+        else:
+            with ProcessPoolExecutor(jobs, mp_context=extract._mp_context(),
+                                     initializer=extract._init_worker) as pool:
+                futures = [pool.submit(func, chunk) for chunk in chunks]
+                for fut in as_completed(futures):
+                    done = fut.result()
+                    rows.update(done)
+                    if bar is not None:
+                        bar.update(len(done))
+    finally:
+        if bar is not None:
+            bar.close()
+        _BABBLE = None
+    return np.stack([rows[t[0]] for t in tasks]).astype(np.float32)
+
+
+def _cache_path(name: str, parts) -> Path:
+    from serlib import channels, features
+    from serlib.config import cache_dir
+
+    h = hashlib.blake2b(digest_size=10)
+    for p in parts:
+        h.update(repr(p).encode())
+    h.update(str(features.FEATURE_VERSION).encode())
+    h.update(Path(channels.__file__).read_bytes())
+    folder = cache_dir() / "robust"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}-{h.hexdigest()}.npy"
+
+
+def _cached(name: str, parts, compute) -> np.ndarray:
+    path = _cache_path(name, parts)
+    if path.is_file():
+        return np.load(path)
+    X = compute()
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, X)
+    tmp.replace(path)
+    return X
+
+
+def babble_for(table, seconds: float = 60.0, *, seed: int = 0, talkers: int = 6) -> np.ndarray:
+    """A babble noise made of clips in ``table`` (the caller picks clips of speakers other
+    than the ones it will be mixed with)."""
+    from serlib import audio, channels
+
+    rng = np.random.default_rng(seed)
+    paths = table["path"].to_numpy()
+    pick = rng.choice(len(paths), size=min(len(paths), 60), replace=False)
+    clips = [audio.load(paths[i], sr=SAMPLE_RATE) for i in sorted(pick)]
+    return channels.make_babble(clips, seconds, seed=seed, talkers=talkers)
+
+
+def channel_features(table, sessions, copy: int, *, seed: int = 0, babble=None,
+                     progress: bool = False) -> np.ndarray:
+    """``stats`` vectors of every clip in ``table`` through its pseudo-session's channel
+    number ``copy`` (cached). Notebook: 08_live_demo.ipynb"""
+    sessions = np.asarray(sessions).astype(str)
+    names = sorted(set(sessions.tolist()))
+    seeds = {s: int.from_bytes(hashlib.blake2b(f"{seed}/{copy}/{s}".encode(), digest_size=4)
+                               .digest(), "little") for s in names}
+    order = np.argsort(sessions, kind="stable")  # one channel per worker chunk, mostly
+    tasks = [(int(i), str(table["path"].iloc[i]), seeds[sessions[i]]) for i in order]
+    parts = ("channel", copy, seed, [(t[1], t[2]) for t in tasks])
+    X = _cached("channel", parts, lambda: _run_pool(_channel_work, tasks, babble,
+                                                     f"channel copy {copy + 1}" if progress else None))
+    out = np.empty_like(X)
+    out[order] = X
+    return out
+
+
+def degraded_features(table, condition: str, *, seed: int = 0, babble=None,
+                      progress: bool = False) -> np.ndarray:
+    """``stats`` vectors of every clip in ``table`` through the fixed test ``condition``
+    of :data:`serlib.channels.CONDITIONS` (cached). ``window-7s`` recordings are trimmed
+    to their speech as the demo does. Notebook: 08_live_demo.ipynb"""
+    tasks = [(i, str(p), condition, seed * 100_003 + i, condition.startswith("window"))
+             for i, p in enumerate(table["path"])]
+    parts = ("degraded", condition, seed, [t[1] for t in tasks])
+    return _cached(f"degraded-{condition}", parts,
+                   lambda: _run_pool(_degrade_work, tasks, babble,
+                                     condition if progress else None))
+
+
+def corpus_features(table, *, copies: int = COPIES, seed: int = 0, babble=None,
+                    progress: bool = False) -> dict:
+    """Clean and channel-augmented features of every clip in ``table``.
+
+    Returns ``{"clean": X, "augmented": [X_copy0, ...], "sessions": [names_copy0, ...]}``;
+    row ``i`` of each matrix is clip ``i`` of ``table``.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    from serlib.extract import extract
+
+    clean = np.asarray(extract(table, kind="stats", progress=progress), dtype=np.float32)
+    augmented, sessions = [], []
+    for c in range(copies):
+        names = pseudo_sessions(table["speaker"].astype(str) + "@" + table["corpus"].astype(str),
+                                seed=seed + c)
+        names = np.char.add(names.astype(str), f"#{c}")
+        augmented.append(channel_features(table, names, c, seed=seed, babble=babble,
+                                          progress=progress))
+        sessions.append(names)
+    return {"clean": clean, "augmented": augmented, "sessions": sessions}
+
+
+def training_rows(table, feats: dict, rows=None):
+    """``(X, y, groups)`` stacking the clean rows (grouped by speaker) and every augmented
+    copy (grouped by pseudo-session) of the clips ``rows`` of ``table``."""
+    rows = np.arange(len(table)) if rows is None else np.asarray(rows)
+    speakers = (table["speaker"].astype(str) + "@" + table["corpus"].astype(str)).to_numpy()
+    X = [feats["clean"][rows]] + [A[rows] for A in feats["augmented"]]
+    groups = [speakers[rows]] + [s[rows] for s in feats["sessions"]]
+    y = np.tile(table["emotion"].to_numpy()[rows], len(X))
+    return np.vstack(X).astype(np.float64), y, np.concatenate(groups)
+
+
+def fit_robust(X, y, groups, *, seed: int = 0, adapt: bool = True, select: bool = True,
+               mlp_params: dict | None = None):
+    """Train the scaler + MLP on speaker-normalised rows; returns ``(model, prior)``.
+
+    With ``adapt`` the rows are z-normalised per group (:mod:`serlib.adaptation`): once
+    with the group's full statistics and once with 0-8 simulated takes; ``prior`` is the
+    :class:`~serlib.adaptation.SpeakerPrior` to store with the model. Without it the raw
+    rows are used and ``prior`` is ``None``.
+
+    With ``select`` the L2 penalty is chosen among :data:`ALPHAS` by the registry's grid
+    search on the clean rows only (groups without ``/``), in inner folds grouped by
+    speaker - the training speakers alone choose it; then the MLP is fitted on all rows.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    from serlib import adaptation
+    from serlib.models import classical
+
+    y = np.asarray(y)
+    groups = np.asarray(groups).astype(str)
+    speakers = np.array([g.split("/")[0] for g in groups])
+    params = {**MLP_PARAMS, **(mlp_params or {})}
+    prior = adaptation.SpeakerPrior.fit(X, groups) if adapt else None
+    full = adaptation.normalize_groups(X, groups, prior) if adapt else np.asarray(X, float)
+    info = {}
+    if select and "alpha" not in (mlp_params or {}):
+        clean = np.array(["/" not in g for g in groups])
+        search = classical.mlp(random_state=seed, grid={"clf__alpha": list(ALPHAS)},
+                               **{k: v for k, v in params.items() if k != "alpha"})
+        search.fit(full[clean], y[clean], groups=speakers[clean])
+        params["alpha"] = search.best_params_["clf__alpha"]
+        info = {"alpha": params["alpha"], "inner_uar": round(float(search.best_score_), 4)}
+    if adapt:
+        rng = np.random.default_rng(seed)
+        Z = np.vstack([full, adaptation.simulate_adaptation(X, groups, prior,
+                                                            takes=SIMULATED_TAKES, rng=rng)])
+        y, speakers = np.concatenate([y, y]), np.concatenate([speakers, speakers])
+    else:
+        Z = full
+    model = classical.mlp(random_state=seed, grid=None, **params)
+    t0 = time.perf_counter()
+    model.fit(Z, y, groups=speakers)
+    model.selection_ = {**info, "fit_seconds": round(time.perf_counter() - t0, 1),
+                        "rows": int(len(Z))}
+    return model, prior
