@@ -3,10 +3,11 @@
 
 Equivalent to the documented command
 
-    serlib train --model mlp --train ravdess,tess --data-root DATA_ROOT
+    serlib train --recipe robust --data-root DATA_ROOT
 
-where DATA_ROOT holds the full RAVDESS speech set and TESS in their official layouts
-(default: $SERLIB_DATA). Afterwards run `pytest tests/test_predict.py`.
+where DATA_ROOT holds the corpora in their official layouts (default: $SERLIB_DATA); every
+one that has the demo's emotions is used. Run scripts/benchmark_new_voice.py first: its
+figures go into the model card. Afterwards run `pytest tests/test_predict.py`.
 """
 from __future__ import annotations
 
@@ -19,4 +20,4 @@ from serlib.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     extra = sys.argv[1:]
-    sys.exit(main(["train", "--model", "mlp", "--train", "ravdess,tess", *extra]))
+    sys.exit(main(["train", "--recipe", "robust", *extra]))

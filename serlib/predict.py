@@ -52,6 +52,7 @@ class Prediction:
     contrast_db: float | None = None
     speech_seconds: float | None = None
     warnings: list[str] = field(default_factory=list)
+    adapt_takes: int | None = None
 
     @property
     def heard(self) -> bool:
@@ -72,6 +73,8 @@ class Prediction:
                        speech_seconds=_finite_or_none(self.speech_seconds, 3))
         if self.warnings:
             out["warnings"] = list(self.warnings)
+        if self.adapt_takes is not None and self.heard:
+            out["adapt_takes"] = int(self.adapt_takes)
         return out
 
     def top(self, n: int = 3) -> list[tuple[str, float]]:
@@ -184,7 +187,28 @@ def features_for(model, y: np.ndarray, sr: int = SAMPLE_RATE):
     return rows[0] if len(rows) == 1 else rows
 
 
-def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, check: bool = True) -> Prediction:
+def model_input(model, X, takes=None):
+    """``X`` (raw feature rows from :func:`features_for`) as ``model`` wants them.
+
+    A model trained on speaker-normalised features (the shipped one; its sidecar holds a
+    ``speaker_adaptation`` prior, see :mod:`serlib.adaptation`) gets ``X`` z-normalised
+    with the statistics of ``takes`` - raw feature rows of earlier takes of the same
+    speaker, shrunk towards the training population's - or with the population's alone
+    when there are none. Any other model gets ``X`` unchanged (and ``takes`` is ignored).
+
+    Notebook: 08_live_demo.ipynb
+    """
+    from serlib.adaptation import prior_of
+
+    prior = prior_of(model)
+    if prior is None or isinstance(X, tuple):
+        return X
+    takes = None if takes is None or len(takes) == 0 else np.asarray(takes, dtype=np.float64)
+    return prior.normalize(np.asarray(X, dtype=np.float64), takes)
+
+
+def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, check: bool = True,
+                   takes=None) -> Prediction:
     """Predict the emotion of a signal ``y`` sampled at ``sr`` Hz (any rate, mono).
 
     First :func:`serlib.speech.check_speech` asks whether there is speech to judge: when
@@ -193,6 +217,11 @@ def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, check: bool =
     ``reason``. Samples beyond full scale (±1) are judged as they are, with a warning
     (:class:`~serlib.errors.AudioWarning` and ``Prediction.warnings``). ``check=False``
     skips the test, for callers that ran it already (the live demo).
+
+    ``takes`` (raw feature rows of other takes of the same speaker, from
+    :func:`features_for`) adapt a speaker-normalised model to the speaker
+    (:func:`model_input`); ``Prediction.adapt_takes`` then says how many were used
+    (``0``: the population's statistics; ``None``: a model without speaker normalisation).
 
     Raises :class:`~serlib.errors.AudioError` for an empty signal or one with NaN/inf.
 
@@ -212,12 +241,15 @@ def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, check: bool =
             warnings.warn(speech.full_scale_warning, AudioWarning, stacklevel=2)
         if not speech.heard:
             return Prediction(None, {}, status="silent", reason=speech.reason, warnings=notes, **levels)
+    from serlib.adaptation import prior_of
+
     X = features_for(model, y, SAMPLE_RATE)
-    proba = np.asarray(model.predict_proba(X))[0]
+    proba = np.asarray(model.predict_proba(model_input(model, X, takes)))[0]
     classes = [str(c) for c in model.classes_]
     best = int(np.argmax(proba))
+    n = None if prior_of(model) is None else (0 if takes is None else len(takes))
     return Prediction(classes[best], {c: float(p) for c, p in zip(classes, proba)},
-                      warnings=notes, **levels)
+                      warnings=notes, adapt_takes=n, **levels)
 
 
 def predict_file(model, path: str | os.PathLike) -> Prediction:

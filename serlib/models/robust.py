@@ -289,3 +289,104 @@ def fit_robust(X, y, groups, *, seed: int = 0, adapt: bool = True, select: bool 
     model.selection_ = {**info, "fit_seconds": round(time.perf_counter() - t0, 1),
                         "rows": int(len(Z))}
     return model, prior
+
+
+def _json_ready(value):
+    """Tuples → lists, recursively (for a model card)."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def benchmark_figures(folder=None) -> dict:
+    """The new-voice benchmark's headline figures (``results/new_voice/*.json``), for the
+    model card: per row, accuracy / UAR / macro F1 of the robust recipe on every channel
+    for 0, 1, 3 and 8 takes. Empty when the benchmark has not been run."""
+    import json
+
+    from serlib.config import PACKAGE_DIR
+
+    folder = Path(folder) if folder else PACKAGE_DIR.parent / "results" / "new_voice"
+    out = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        data = json.loads(path.read_text())
+        out[data["row"]] = {"protocol": data.get("protocol"), "labels": data.get("labels"),
+                            "n_clips": data.get("n_clips"), "command": data.get("command"),
+                            "scores": data["scores"].get("robust", {})}
+    return out
+
+
+def train_shipped(data_root=None, *, corpora=None, emotions=DEMO_EMOTIONS, copies: int = COPIES,
+                  seed: int = 0, out=None, progress: bool = False):
+    """Train the demo's model on every corpus in ``data_root`` that has ``emotions`` and
+    save it (``.skops`` + sidecar with the speaker prior + portable ``.npz``).
+
+    The recipe of this module: each clip clean and through ``copies`` random session
+    channels, speaker-normalised rows (full statistics and simulated takes), the L2
+    penalty chosen on speaker-grouped folds of the training clips. Returns
+    ``(path, metadata)``.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    import pandas as pd
+
+    from serlib import channels
+    from serlib.config import default_model_path
+    from serlib.datasets import available_corpora, load_corpus, name_list
+    from serlib.models import io, portable
+
+    t0 = time.perf_counter()
+    names = name_list(corpora) if corpora else available_corpora(data_root)
+    tables = []
+    for name in names:
+        t = load_corpus(name, data_root)
+        t = t[t["emotion"].isin(emotions)]
+        if len(t):
+            tables.append(t)
+    if not tables:
+        from serlib.errors import DatasetError
+
+        raise DatasetError(f"no clips of {', '.join(emotions)} in {', '.join(names) or 'no corpus'}"
+                        " - download a corpus first (serlib datasets download --help)")
+    table = pd.concat(tables, ignore_index=True)
+    babble = babble_for(table, seed=seed)
+    feats = corpus_features(table, copies=copies, seed=seed, babble=babble, progress=progress)
+    X, y, groups = training_rows(table, feats)
+    if progress:
+        print(f"training on {len(X)} rows ({len(table)} clips, {copies} channel copies) ...",
+              flush=True)
+    model, prior = fit_robust(X, y, groups, seed=seed)
+    model.feature_kind = "stats"
+    used = sorted(set(table["corpus"]))
+    path = Path(out) if out else default_model_path()
+    data = {"corpora": used, "n_clips": int(len(table)),
+            "n_speakers": int((table["speaker"].astype(str) + "@" + table["corpus"]).nunique()),
+            "clips_per_emotion": {e: int(n) for e, n in table["emotion"].value_counts().items()},
+            "inner_cv_score_uar": model.selection_.get("inner_uar"),
+            "seconds": round(time.perf_counter() - t0, 1)}
+    recipe = {
+        "name": "robust",
+        "emotions_why": "neutral, happy, sad and angry: present in every corpus serlib reads, "
+                        "one per quadrant of arousal and valence, easy to act and to picture; "
+                        "calm, fearful, disgust and surprised are the emotions models and "
+                        "listeners confuse most across corpora",
+        "augmentation": {"copies_per_clip": copies, "session_size": SESSION_SIZE,
+                         "library": "audiomentations (noise, reverberation by convolution, EQ, "
+                                    "gain, band-pass; MP3 through fast-mp3-augment)",
+                         "session_draw": _json_ready(channels.SESSION_DRAW)},
+        "speaker_normalisation": "z-normalised per speaker (per pseudo-session for augmented "
+                                 "rows) with statistics shrunk towards the training "
+                                 "population's; half the rows with 0, 1, 3, 8 or all takes",
+        "mlp": {**MLP_PARAMS, "alpha": model.selection_.get("alpha")},
+        "selection": model.selection_,
+    }
+    command = (f"serlib train --recipe robust" + (f" --train {','.join(names)}" if corpora else "")
+               + (f" --seed {seed}" if seed else "") + " --data-root DATA_ROOT")
+    io.save(model, path, name="robust-mlp", command=command, training_data=data,
+            extra={"recipe": recipe, "speaker_adaptation": prior.to_dict(),
+                   "new_voice_benchmark": benchmark_figures()})
+    if portable.exportable(model):
+        io.record_portable(path, portable.export(model, path.with_suffix(portable.SUFFIX)))
+    return path, io.read_metadata(path)
