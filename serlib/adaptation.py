@@ -76,13 +76,20 @@ class SpeakerPrior:
         for g in names:
             rows = X[groups == g]
             means.append(rows.mean(axis=0))
-            variances.append(rows.var(axis=0))
             sizes.append(len(rows))
-        means, variances = np.array(means), np.array(variances)
+            if len(rows) > 1:  # a one-clip group says nothing about the spread within
+                variances.append(rows.var(axis=0, ddof=1))
+        if not variances:
+            raise ValueError("a speaker prior needs at least one speaker with two or more "
+                             "clips (the spread within a speaker cannot be measured otherwise)")
+        means, variances, sizes = np.array(means), np.array(variances), np.array(sizes, float)
         within = variances.mean(axis=0)
         # Variance of the speaker means, less what the finite number of clips adds to it.
-        between = means.var(axis=0, ddof=1) - within / float(np.mean(sizes))
-        strength = within / np.maximum(between, within / MAX_STRENGTH)
+        between = means.var(axis=0, ddof=1) - within * float(np.mean(1.0 / sizes))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            strength = within / np.maximum(between, within / MAX_STRENGTH)
+        # A feature constant in training (0/0): trust the population's mean fully.
+        strength = np.where(np.isfinite(strength), strength, MAX_STRENGTH)
         return cls(mean=means.mean(axis=0), sd=np.sqrt(np.maximum(within, _EPS ** 2)),
                    strength=np.clip(strength, MIN_STRENGTH, MAX_STRENGTH),
                    sd_strength=float(sd_strength))
@@ -114,9 +121,14 @@ class SpeakerPrior:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SpeakerPrior":
+        redo = ("; the model's sidecar (.json) is damaged or was edited - copy it again or "
+                "retrain the model with `serlib train --recipe robust`")
+        missing = [k for k in ("mean", "sd", "strength") if k not in data]
+        if missing:
+            raise ValueError(f"speaker_adaptation: no {', '.join(missing)}{redo}")
         arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("mean", "sd", "strength")}
         if not (arrays["mean"].shape == arrays["sd"].shape == arrays["strength"].shape):
-            raise ValueError("speaker_adaptation: mean, sd and strength differ in length")
+            raise ValueError(f"speaker_adaptation: mean, sd and strength differ in length{redo}")
         return cls(sd_strength=float(data.get("sd_strength", SD_STRENGTH)), **arrays)
 
 
@@ -173,7 +185,9 @@ class SpeakerAdapter:
 
     def takes(self) -> np.ndarray:
         """The kept takes as rows (shape ``(n_takes, features)``)."""
-        return np.array(self._takes).reshape(len(self._takes), -1)
+        if not self._takes:
+            return np.empty((0, self.prior.mean.size))
+        return np.array(self._takes)
 
     def normalize(self, X: np.ndarray) -> np.ndarray:
         """``X`` normalised with this speaker's statistics so far."""

@@ -121,3 +121,148 @@ def test_shipped_model_recognises_angry_clips(sample_root):
     model = load_model()
     hits = sum(predict_file(model, p).emotion == "angry" for p in angry["path"])
     assert hits >= 6
+
+
+# ---------------------------------------------------------------- speaker normalisation
+#: The bundled sample's actor whose clips play a new speaker (never in the fixture's training).
+NEW_ACTOR = "ravdess-20"
+
+
+@pytest.fixture(scope="module")
+def prior_models(tmp_path_factory):
+    """A small model trained on speaker-normalised features of the sample (robust recipe,
+    4 emotions, 5 actors), saved with its speaker prior and a portable export, and the
+    same network saved without the prior. Returns ``{"skops", "plain"}`` paths and the
+    held-out actor's clips."""
+    from serlib.datasets import load_sample
+    from serlib.extract import extract
+    from serlib.models import io, portable, robust
+
+    table = load_sample()
+    table = table[table["emotion"].isin(robust.DEMO_EMOTIONS)]
+    train = (table[table["speaker"] != NEW_ACTOR].groupby(["speaker", "emotion"]).head(4)
+             .reset_index(drop=True))
+    X = extract(train, kind="stats")
+    model, prior = robust.fit_robust(X, train["emotion"].to_numpy(), train["speaker"].to_numpy(),
+                                     select=False, mlp_params=dict(max_iter=50))
+    model.feature_kind = "stats"
+    folder = tmp_path_factory.mktemp("prior-model")
+    path = io.save(model, folder / "t.skops", name="t",
+                   extra={"speaker_adaptation": prior.to_dict()})
+    io.record_portable(path, portable.export(model, path.with_suffix(portable.SUFFIX)))
+    plain = io.save(model, folder / "plain.skops", name="plain")
+    new = table[table["speaker"] == NEW_ACTOR].groupby("emotion").head(2)
+    return {"skops": path, "plain": plain, "clips": [str(p) for p in new["path"]]}
+
+
+def test_load_model_keeps_the_speaker_prior_on_both_paths(prior_models):
+    from serlib.adaptation import prior_of
+    from serlib.models import io
+    from serlib.predict import model_input
+
+    fast = load_model(prior_models["skops"])
+    full = load_model(prior_models["skops"], portable=False)
+    assert not isinstance(fast, io.SavedModel) and isinstance(full, io.SavedModel)
+    p_fast, p_full = prior_of(fast), prior_of(full)
+    assert p_fast is not None and p_full is not None
+    assert np.array_equal(p_fast.mean, p_full.mean)
+    assert prior_of(load_model(prior_models["plain"])) is None
+    y = audio.load(prior_models["clips"][0])
+    takes = np.vstack([features_for_clip(full, c) for c in prior_models["clips"]])
+    a = predict_signal(fast, y, takes=takes)
+    b = predict_signal(full, y, takes=takes)
+    assert a.adapt_takes == b.adapt_takes == len(takes)
+    assert a.probabilities == pytest.approx(b.probabilities, abs=1e-6)
+    # model_input: the prior's normalisation, and nothing for a model without a prior
+    X = features_for_clip(full, prior_models["clips"][0])
+    assert p_fast.mean.shape == X.shape[1:]
+    assert np.allclose(model_input(full, X, takes), p_full.normalize(X, takes))
+    plain = load_model(prior_models["plain"])
+    assert model_input(plain, X, takes) is X
+
+
+def features_for_clip(model, path):
+    from serlib.predict import features_for
+
+    return features_for(model, audio.load(path))
+
+
+def _json_lines(out: str) -> dict:
+    import json
+
+    return {d["file"]: d for d in map(json.loads, out.splitlines())}
+
+
+def test_cli_speaker_norm_uses_every_heard_file(prior_models, tmp_path, capsys):
+    """--speaker-norm judges each file with the statistics of all the files with speech:
+    other probabilities than without it, exactly the model's on prior-normalised rows;
+    a silent file added changes nothing for the others and is reported silent."""
+    from serlib.adaptation import prior_of
+    from serlib.cli import main
+
+    model_path, clips = str(prior_models["skops"]), prior_models["clips"]
+    assert main(["predict", *clips, "--model", model_path, "--json"]) == 0
+    plain = _json_lines(capsys.readouterr().out)
+    assert main(["predict", *clips, "--model", model_path, "--json", "--speaker-norm"]) == 0
+    captured = capsys.readouterr()
+    adapted = _json_lines(captured.out)
+    assert f"statistics of the {len(clips)} files" in captured.err
+    assert set(plain) == set(adapted) == set(clips)
+    assert {d["adapt_takes"] for d in plain.values()} == {0}
+    assert {d["adapt_takes"] for d in adapted.values()} == {len(clips)}
+    change = max(abs(adapted[c]["probabilities"][e] - plain[c]["probabilities"][e])
+                 for c in clips for e in plain[c]["probabilities"])
+    assert change > 0.02
+    # known answer: the model's probabilities on rows normalised with all clips' statistics
+    model = load_model(model_path)
+    takes = np.vstack([features_for_clip(model, c) for c in clips])
+    proba = model.predict_proba(prior_of(model).normalize(takes, takes))
+    for row, c in zip(proba, clips):
+        got = [adapted[c]["probabilities"][str(e)] for e in model.classes_]
+        assert got == pytest.approx(row, abs=1e-4)
+    # a silent file: reported as such, never part of the others' statistics
+    zeros = str(audio.save(tmp_path / "zeros.wav", np.zeros(3 * SAMPLE_RATE, np.float32)))
+    assert main(["predict", zeros, *clips, "--model", model_path, "--json",
+                 "--speaker-norm"]) == 0
+    with_silence = _json_lines(capsys.readouterr().out)
+    assert with_silence[zeros]["status"] == "silent" and "adapt_takes" not in with_silence[zeros]
+    for c in clips:
+        assert with_silence[c] == adapted[c]
+
+
+def test_cli_speaker_norm_exit_statuses(prior_models, tmp_path, capsys):
+    from serlib.cli import main
+
+    model_path, clip = str(prior_models["skops"]), prior_models["clips"][0]
+    # a model without a speaker prior: a clear error, exit 2, before any file is judged
+    assert main(["predict", clip, "--model", str(prior_models["plain"]), "--speaker-norm"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "trained without speaker normalisation" in captured.err
+    assert "serlib train --recipe robust" in captured.err and "drop --speaker-norm" in captured.err
+    # one file: judged, with a note that one take adapts little
+    assert main(["predict", clip, "--model", model_path, "--speaker-norm"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"{clip}: ") and "one take adapts little" in captured.err
+    # only silent files: exit 1; an unreadable file among good ones: exit 2, the rest judged
+    zeros = str(audio.save(tmp_path / "zeros.wav", np.zeros(3 * SAMPLE_RATE, np.float32)))
+    assert main(["predict", zeros, "--model", model_path, "--speaker-norm"]) == 1
+    assert "no speech heard" in capsys.readouterr().out
+    broken = tmp_path / "broken.wav"
+    broken.write_text("not audio")
+    two = prior_models["clips"][:2]
+    assert main(["predict", str(broken), *two, "--model", model_path, "--speaker-norm",
+                 "--json"]) == 2
+    captured = capsys.readouterr()
+    assert "broken.wav" in captured.err
+    judged = _json_lines(captured.out)
+    assert set(judged) == set(two) and {d["adapt_takes"] for d in judged.values()} == {2}
+
+
+def test_cli_speaker_norm_is_documented():
+    from serlib.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices["predict"]
+    text = sub.format_help()
+    assert "--speaker-norm" in text and "one speaker" in text and "adapt_takes" in text

@@ -8,8 +8,15 @@ it gets "no speech heard (level ... dBFS) ..." (``"emotion": null`` and the reas
 ``--json``), from the same test the live demo uses (:func:`serlib.speech.check_speech`).
 A file cut off in the middle, or with samples beyond full scale, is judged with a warning.
 
+``--speaker-norm`` judges the files as takes of one speaker (a folder of one person's
+clips): every file's features are z-normalised with the statistics of all the given files
+in which speech was heard, shrunk towards the training population's
+(:mod:`serlib.adaptation`), as the live demo does with a student's takes. Silent files
+never enter those statistics. It needs a model trained with speaker normalisation.
+
 Exit status: 0 when at least one file was judged and every file could be read;
-1 when no file had speech to judge; 2 when a file could not be read (or the model).
+1 when no file had speech to judge; 2 when a file could not be read (or the model, or
+``--speaker-norm`` was given for a model trained without speaker normalisation).
 
 Notebook: 05_mlp_grid_search.ipynb
 """
@@ -26,7 +33,9 @@ def register(subparsers) -> None:
                     "stereo). Files with no speech in them (silence, faint noise, a steady hum) "
                     "are not judged: they get 'no speech heard' and the measured level.",
         epilog=f"exit status: {EXIT_OK} when files were judged; {EXIT_NO_SPEECH} when no file had "
-               f"speech to judge; {EXIT_UNREADABLE} when a file (or the model) could not be read.")
+               f"speech to judge; {EXIT_UNREADABLE} when a file (or the model) could not be "
+               "read, or --speaker-norm was given for a model trained without speaker "
+               "normalisation.")
     add_arguments(p)
     p.set_defaults(func=run)
 
@@ -38,8 +47,17 @@ def add_arguments(p) -> None:
                    help="a model saved by `serlib train` (default: the shipped model in models/)")
     p.add_argument("--json", action="store_true",
                    help='one JSON object per line: {"file", "emotion", "probabilities"}, plus '
-                        '"warnings" when a file was cut off or beyond full scale, and "status", '
-                        '"reason" and the levels when no speech was heard ("emotion": null)')
+                        '"warnings" when a file was cut off or beyond full scale, "status", '
+                        '"reason" and the levels when no speech was heard ("emotion": null), '
+                        'and "adapt_takes" (how many files the speaker statistics used; 0: the '
+                        'training population\'s) for a model trained with speaker normalisation')
+    p.add_argument("--speaker-norm", action="store_true",
+                   help="treat all FILEs as one speaker (e.g. a folder of one person's clips): "
+                        "each file is judged with its features z-normalised by the statistics "
+                        "of all the files in which speech was heard (no labels needed; silent "
+                        "files never enter them), shrunk towards the training population's. "
+                        "More files adapt better; one file adapts little. Needs a model trained "
+                        "with speaker normalisation (`serlib train --recipe robust`)")
 
 
 def _show(pred, path, as_json: bool) -> None:
@@ -76,27 +94,96 @@ def _check_model_option(model: str | None) -> None:
                            "`serlib train --out`.")
 
 
-def run(args) -> int:
+def _check_speaker_prior(model, option: str | None) -> None:
+    """``--speaker-norm`` needs a model trained on speaker-normalised features."""
+    from serlib.adaptation import prior_of
+    from serlib.cli import CommandError
+
+    if prior_of(model) is None:
+        which = f"the model {option}" if option else "the shipped model"
+        raise CommandError(f"--speaker-norm: {which} was trained without speaker normalisation, "
+                           "so it cannot use a speaker's statistics. Retrain it with "
+                           "`serlib train --recipe robust` (and give it with --model), or drop "
+                           "--speaker-norm.")
+
+
+def _read_speaker(model, files):
+    """Pass 1 of ``--speaker-norm``: ``(loaded, takes, failed)`` - every readable file as
+    ``(path, signal, notes)``, the raw feature rows of the files with speech in them
+    (``None`` when there are none), and how many files could not be read."""
     import sys
-    import warnings
 
-    from serlib.errors import AudioError, AudioWarning
-    from serlib.predict import load_model, predict_file
+    import numpy as np
 
-    _check_model_option(args.model)
-    model = load_model(args.model)
-    failed = judged = 0
-    for path in args.files:
+    from serlib.audio import load_with_notes
+    from serlib.errors import AudioError
+    from serlib.predict import features_for
+    from serlib.speech import check_speech
+
+    loaded, rows, failed = [], [], 0
+    for path in files:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", AudioWarning)  # shown by _show, in our words
-                pred = predict_file(model, path)
+            y, notes = load_with_notes(path)
+            heard = check_speech(y).heard  # a silent file never enters the statistics
+            X = features_for(model, y) if heard else None
         except AudioError as exc:
             failed += 1
             print(f"serlib predict: {exc}", file=sys.stderr)
             continue
+        loaded.append((path, y, notes))
+        if X is not None:
+            rows.append(X)
+    takes = np.vstack(rows) if rows else None
+    if takes is not None:
+        note = (" - one take adapts little (its statistics are mostly the training "
+                "population's); give several files of the same speaker" if len(takes) == 1
+                else "")
+        print(f"serlib predict: --speaker-norm: the files are judged as one speaker, with the "
+              f"statistics of the {len(takes)} file{'s' * (len(takes) != 1)} in which speech "
+              f"was heard{note}", file=sys.stderr, flush=True)
+    return loaded, takes, failed
+
+
+def _judged(model, files, speaker_norm: bool, counts: dict):
+    """``(path, Prediction)`` for every file that could be read, as it is judged; a file
+    that could not be read is reported on stderr and counted in ``counts["failed"]``."""
+    import sys
+    import warnings
+
+    from serlib.errors import AudioError, AudioWarning
+    from serlib.predict import predict_file, predict_signal
+
+    if speaker_norm:
+        loaded, takes, counts["failed"] = _read_speaker(model, files)
+    else:
+        loaded, takes = [(path, None, []) for path in files], None
+    for path, y, notes in loaded:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AudioWarning)  # shown by _show, in our words
+                if y is None:
+                    pred = predict_file(model, path)
+                else:
+                    pred = predict_signal(model, y, takes=takes)
+                    pred.file, pred.warnings[:0] = str(path), notes
+        except AudioError as exc:
+            counts["failed"] += 1
+            print(f"serlib predict: {exc}", file=sys.stderr)
+            continue
+        yield path, pred
+
+
+def run(args) -> int:
+    from serlib.predict import load_model
+
+    _check_model_option(args.model)
+    model = load_model(args.model)
+    if args.speaker_norm:
+        _check_speaker_prior(model, args.model)
+    counts, judged = {"failed": 0}, 0
+    for path, pred in _judged(model, args.files, args.speaker_norm, counts):
         judged += pred.heard
         _show(pred, path, args.json)
-    if failed:
+    if counts["failed"]:
         return EXIT_UNREADABLE
     return EXIT_OK if judged else EXIT_NO_SPEECH
