@@ -1,10 +1,14 @@
 """Draw the prompt pictures of the live demo (notebook 08) with matplotlib.
 
-One cartoon face per emotion the shipped model knows, written to
-``data/images/categories/<emotion>/face.png``. The drawings are made from circles,
-arcs and polygons only (no font, no photo), so they belong to this project and carry
-its licence (see ``data/images/README.md``). Re-running the script rewrites the same
-files byte for byte.
+One cartoon face per emotion, written to ``data/images/categories/<emotion>/face.png``;
+a second picture (a small scene: a plain clock, sun and balloons, a rain cloud over a
+wilted flower, a thunderstorm) for each of the four emotions of the shipped model
+(neutral, happy, sad, angry) as ``scene.png``, so a session shows each of them twice;
+and the calibration picture ``data/images/calibration.png`` (a speech bubble, shown
+while the student reads a sentence in a normal voice). The drawings are made from
+circles, arcs and polygons only (no font, no photo), so they belong to this project
+and carry its licence (see ``data/images/README.md``). Re-running the script rewrites
+the same files byte for byte; every picture stays well under 30 kB.
 
 Usage::
 
@@ -74,13 +78,7 @@ def _brows(ax, tilt, height=0.45):
 def draw_face(emotion: str, size_px: int = 360):
     """Return a matplotlib figure with the cartoon face for ``emotion``."""
     face, background = COLOURS[emotion]
-    dpi = 100
-    fig = plt.figure(figsize=(size_px / dpi, size_px / dpi), dpi=dpi, facecolor=background)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(-1.1, 1.1)
-    ax.set_ylim(-1.1, 1.1)
-    ax.set_aspect("equal")
-    ax.axis("off")
+    fig, ax = _canvas(background, size_px)
     ax.add_patch(patches.Circle((0, 0), 0.95, facecolor=face, edgecolor="#222", lw=6))
 
     if emotion == "neutral":
@@ -129,19 +127,102 @@ def draw_face(emotion: str, size_px: int = 360):
     return fig
 
 
+def _canvas(background: str, size_px: int):
+    dpi = 100
+    fig = plt.figure(figsize=(size_px / dpi, size_px / dpi), dpi=dpi, facecolor=background)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-1.1, 1.1)
+    ax.set_ylim(-1.1, 1.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax
+
+
+def _cloud(ax, cx, cy, colour, scale=1.0):
+    for dx, dy, r in [(-0.35, 0.0, 0.28), (0.0, 0.12, 0.36), (0.35, 0.0, 0.28), (0.0, -0.08, 0.3)]:
+        ax.add_patch(patches.Circle((cx + dx * scale, cy + dy * scale), r * scale, facecolor=colour,
+                                    edgecolor="none"))
+
+
+def draw_scene(emotion: str, size_px: int = 360):
+    """Return a figure with the second picture (a scene, no face) for ``emotion``."""
+    backgrounds = {"neutral": "#eceff1", "happy": "#a5d8ff", "sad": "#ced4da", "angry": "#343a40"}
+    fig, ax = _canvas(backgrounds[emotion], size_px)
+    if emotion == "neutral":  # a plain wall clock
+        ax.add_patch(patches.Circle((0, 0), 0.85, facecolor="white", edgecolor="#495057", lw=8))
+        for k in range(12):
+            a = 2 * np.pi * k / 12
+            _line(ax, [0.68 * np.cos(a), 0.78 * np.cos(a)], [0.68 * np.sin(a), 0.78 * np.sin(a)],
+                  lw=4, colour="#495057")
+        _line(ax, [0, 0], [0, 0.55], lw=7, colour="#212529")
+        _line(ax, [0, 0.4], [0, 0], lw=9, colour="#212529")
+        ax.add_patch(patches.Circle((0, 0), 0.06, color="#212529"))
+    elif emotion == "happy":  # sun and balloons
+        ax.add_patch(patches.Rectangle((-1.1, -1.1), 2.2, 0.45, color="#8ce99a"))
+        ax.add_patch(patches.Circle((-0.45, 0.45), 0.32, color="#ffd43b"))
+        for k in range(10):
+            a = 2 * np.pi * k / 10
+            _line(ax, [-0.45 + 0.42 * np.cos(a), -0.45 + 0.58 * np.cos(a)],
+                  [0.45 + 0.42 * np.sin(a), 0.45 + 0.58 * np.sin(a)], lw=5, colour="#fab005")
+        for x, y, c in [(0.35, 0.35, "#ff6b6b"), (0.65, 0.5, "#cc5de8"), (0.55, 0.1, "#339af0")]:
+            _line(ax, [x, 0.45], [y - 0.2, -0.75], lw=2, colour="#495057")
+            ax.add_patch(patches.Ellipse((x, y), 0.3, 0.38, color=c))
+    elif emotion == "sad":  # a rain cloud over a wilted flower
+        _cloud(ax, 0, 0.55, "#868e96")
+        for x, y in [(-0.5, 0.05), (-0.2, -0.1), (0.15, 0.0), (0.45, -0.15), (-0.35, -0.35),
+                     (0.3, -0.45)]:
+            ax.add_patch(patches.Ellipse((x, y), 0.06, 0.14, color="#4dabf7"))
+        ax.add_patch(patches.Rectangle((-1.1, -1.1), 2.2, 0.3, color="#adb5bd"))
+        _arc(ax, 0.25, -0.8, 0.5, 0.9, 90, 180, lw=5, colour="#5c940d")
+        ax.add_patch(patches.Ellipse((0.02, -0.45), 0.22, 0.14, angle=-40, color="#e599f7"))
+    elif emotion == "angry":  # a red thundercloud with lightning
+        _cloud(ax, 0, 0.45, "#c92a2a")
+        ax.add_patch(patches.Polygon([(0.0, 0.15), (-0.25, -0.35), (-0.02, -0.3), (-0.2, -0.95),
+                                      (0.3, -0.15), (0.06, -0.2), (0.22, 0.15)],
+                                     closed=True, facecolor="#ffd43b", edgecolor="#f08c00", lw=3))
+        for x in (-0.7, 0.7):
+            _line(ax, [x, x - 0.15], [0.05, -0.45], lw=4, colour="#ff8787")
+    else:  # pragma: no cover - scenes exist for the four demo emotions only
+        raise ValueError(f"no scene for {emotion!r}")
+    return fig
+
+
+#: The emotions that get a second picture (the shipped model's four).
+SCENES = ("neutral", "happy", "sad", "angry")
+
+
+def draw_calibration(size_px: int = 360):
+    """Return a figure with the calibration picture: a speech bubble with lines of text."""
+    fig, ax = _canvas("#f1f3f5", size_px)
+    ax.add_patch(patches.FancyBboxPatch((-0.85, -0.35), 1.7, 1.1, boxstyle="round,pad=0.08",
+                                        facecolor="white", edgecolor="#1864ab", lw=7))
+    ax.add_patch(patches.Polygon([(-0.45, -0.42), (-0.75, -0.9), (-0.1, -0.42)], closed=True,
+                                 facecolor="white", edgecolor="#1864ab", lw=7))
+    ax.add_patch(patches.Rectangle((-0.5, -0.47), 0.35, 0.12, color="white"))  # join the tail
+    for k, length in enumerate([1.3, 1.1, 1.25, 0.7]):
+        y = 0.5 - 0.25 * k
+        _line(ax, [-0.65, -0.65 + length], [y, y], lw=9, colour="#adb5bd")
+    return fig
+
+
+def _save(fig, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # No metadata: the files stay identical from run to run.
+    fig.savefig(path, dpi=100, facecolor=fig.get_facecolor(), metadata={"Software": None})
+    plt.close(fig)
+    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "data" / "images" / "categories")
     parser.add_argument("--size", type=int, default=360, help="width and height in pixels")
     args = parser.parse_args(argv)
     for emotion in COLOURS:
-        fig = draw_face(emotion, args.size)
-        path = args.out / emotion / "face.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # No metadata: the files stay identical from run to run.
-        fig.savefig(path, dpi=100, facecolor=fig.get_facecolor(), metadata={"Software": None})
-        plt.close(fig)
-        print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+        _save(draw_face(emotion, args.size), args.out / emotion / "face.png")
+    for emotion in SCENES:
+        _save(draw_scene(emotion, args.size), args.out / emotion / "scene.png")
+    _save(draw_calibration(args.size), args.out.parent / "calibration.png")
     return 0
 
 

@@ -59,7 +59,7 @@ from pathlib import Path
 from serlib import demo
 from serlib.predict import load_model
 model = load_model()
-prompts = [p for p in demo.find_prompts() if p.emotion in ("angry", "sad")]
+prompts = [p for p in demo.find_prompts(per_emotion=1) if p.emotion in ("angry", "sad")]
 mic = demo.BrowserMicrophone(timeout=20)
 ui = demo.SessionUI(prompts, recorder=mic, model=model, seconds=2.5, pause=0,
                     folder=Path(os.environ["SERLIB_TEST_FOLDER"]) / "{name}")

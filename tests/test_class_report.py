@@ -22,7 +22,7 @@ EMOTIONS = ["happy", "sad", "angry"]
 def class_folder(tmp_path_factory):
     """Three students' sessions (one per sample speaker), three pictures each."""
     parent = tmp_path_factory.mktemp("class")
-    prompts = demo.find_prompts(emotions=EMOTIONS)
+    prompts = demo.find_prompts(emotions=EMOTIONS, per_emotion=1)
     folders = demo.replayed_class(parent / "collected", prompts, speakers=3)
     return parent / "collected", folders
 

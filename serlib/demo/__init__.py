@@ -18,6 +18,7 @@ import importlib
 
 _EXPORTS = {
     "Prompt": "images", "find_prompts": "images", "prompts_dir": "images",
+    "calibration_prompt": "images", "CALIBRATION_TEXT": "images",
     "Recorder": "recorders", "KernelMicrophone": "recorders", "FileRecorder": "recorders",
     "choose_recorder": "recorders", "sample_clips_for": "recorders",
     "BrowserMicrophone": "browser",

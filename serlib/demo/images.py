@@ -3,7 +3,12 @@
 A picture's folder name is the emotion it is meant to provoke (its *expected*
 emotion). The bundled drawings live in the repository's ``data/images/categories/``;
 a teacher can add their own pictures there, or point the session at any folder laid
-out the same way.
+out the same way. A session shows only the pictures of emotions its model knows
+(:class:`~serlib.demo.session.Session` passes the model's classes as ``emotions``).
+
+The optional calibration prompt (:func:`calibration_prompt`) is not an emotion: the
+student reads :data:`CALIBRATION_TEXT` in a normal voice, and that take gives speaker
+adaptation a first reference of the voice (and microphone) without a verdict.
 
 Notebook: 08_live_demo.ipynb
 """
@@ -20,6 +25,13 @@ from serlib.errors import SerlibError
 
 #: File endings accepted as pictures.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+#: The "emotion" of the calibration prompt (its take gets status "calibration", no verdict).
+CALIBRATION = "calibration"
+#: What the student reads for the calibration take: a neutral sentence of about 10 s.
+CALIBRATION_TEXT = ("The train to the city leaves at half past nine from platform four. "
+                    "I usually sit by the window, read the news, and get off two stops "
+                    "before the end of the line.")
 
 
 @dataclass(frozen=True)
@@ -94,3 +106,23 @@ def find_prompts(folder: str | os.PathLike | None = None, *, emotions=None,
     if shuffle:
         random.Random(seed).shuffle(prompts)
     return prompts
+
+
+def calibration_prompt(folder: str | os.PathLike | None = None) -> Prompt:
+    """The calibration prompt: a speech bubble (``calibration.png``) shown while the
+    student reads :data:`CALIBRATION_TEXT` in a normal voice; its ``emotion`` is
+    :data:`CALIBRATION`.
+
+    The picture is the first ``calibration.*`` found in ``folder``, in the data root's
+    ``images/`` folder, or the bundled ``data/images/calibration.png``.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    places = [Path(folder).expanduser()] if folder is not None else []
+    places += [config.data_root() / "images", config.BUNDLED_DATA / "images"]
+    for place in places:
+        for suffix in IMAGE_SUFFIXES:
+            path = place / f"{CALIBRATION}{suffix}"
+            if path.is_file():
+                return Prompt(path=path, emotion=CALIBRATION)
+    return Prompt(path=config.BUNDLED_DATA / "images" / "calibration.png", emotion=CALIBRATION)

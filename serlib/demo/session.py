@@ -5,13 +5,37 @@ reaction, judges whether anything was said, and asks a model which emotion it he
 Everything lands in a session folder, so nothing said in class is lost::
 
     <folder>/
-        session.json            # settings: seconds, recorder, model, pictures, stop reason
-        results.csv             # one row per picture: expected, detected, probabilities
+        session.json            # settings: seconds, recorder, model, pictures, stop reason,
+                                #   adaptation (format 2; format 1 had no "format" key)
+        results.csv             # one row per picture: expected, detected, probabilities,
+                                #   and the verdict adapted to the speaker (detected_adapted)
         01_neutral.wav          # every recording, 16 kHz mono
         pictures/01_neutral.png # a copy of each picture, so the folder stands alone
 
 ``Session.load(folder)`` reopens it; ``session.rescore(model)`` judges the same
 recordings with another model (written to ``results_<name>.csv`` beside the original).
+
+Speaker adaptation
+------------------
+A session hears one student many times. With a model trained on speaker-normalised
+features (its sidecar holds a :class:`~serlib.adaptation.SpeakerPrior`), every take in
+which speech was heard is kept in a :class:`~serlib.adaptation.SpeakerAdapter`, and each
+take is judged twice: *without adaptation* (``detected``: the features normalised with
+the training population's statistics) and *adapted to the voice* (``detected_adapted``:
+normalised with the statistics of this student's takes so far, this one included). The
+adapted verdict is the one shown (``Take.shown``).
+
+Before enough takes exist, the speaker statistics are shrunk towards the population's
+(:meth:`SpeakerPrior.statistics`): with one take they are mostly the population's, and
+the takes' own weight grows with every take, so no take count is special and nothing
+waits. An optional calibration take (``calibration=True``: read
+:data:`~serlib.demo.images.CALIBRATION_TEXT` in a normal voice, about 10 s) gives the
+statistics a first, emotionally neutral take before the first picture; it gets no
+verdict and is never scored.
+
+Guard: only takes in which :func:`serlib.speech.check_speech` heard speech enter the
+statistics. A silent, too quiet, hum-only or too short take is saved and reported as
+"we heard nothing", but never added, so one bad take cannot poison the voice's average.
 
 The user interface (:mod:`serlib.demo.ui`) is a thin layer over :meth:`Session.record_next`;
 tests and the command line use this module directly.
@@ -34,7 +58,7 @@ from typing import NamedTuple
 import numpy as np
 
 from serlib.config import SAMPLE_RATE
-from serlib.demo.images import Prompt, find_prompts
+from serlib.demo.images import CALIBRATION, Prompt, calibration_prompt, find_prompts
 from serlib.errors import RecorderError, SerlibError
 
 # The speech test lives in serlib.speech (shared with `serlib predict`); these names stay
@@ -45,6 +69,12 @@ from serlib.speech import (  # noqa: E402,F401
 
 #: Environment variable naming the folder that holds session folders.
 SESSIONS_ENV = "SERLIB_SESSIONS"
+#: The session.json format this module writes (1: before speaker adaptation, no "format" key).
+SESSION_FORMAT = 2
+#: :meth:`Session.monotone_warning` speaks up from this many judged takes ...
+MONOTONE_MIN_TAKES = 5
+#: ... when at least this share of the shown verdicts is one emotion.
+MONOTONE_SHARE = 0.8
 
 
 def sessions_dir() -> Path:
@@ -81,7 +111,14 @@ class Take:
     """The result for one picture.
 
     ``status`` is ``"ok"`` (an emotion was detected), ``"silent"`` (nothing to judge:
-    :data:`NOTHING_HEARD`). ``detected`` is ``None`` when silent.
+    :data:`NOTHING_HEARD`) or ``"calibration"`` (the calibration take: recorded, no
+    verdict, never scored). ``detected`` is ``None`` unless the status is ``"ok"``.
+
+    ``detected``/``probabilities`` are the verdict *without* speaker adaptation;
+    ``detected_adapted``/``probabilities_adapted`` the verdict adapted to the speaker's
+    takes (``None``/empty for a model without a speaker prior, or with ``adapt=False``);
+    ``adapt_takes`` is how many takes the speaker statistics held (this one included).
+    ``shown`` is the verdict the student sees: the adapted one when there is one.
     """
 
     index: int
@@ -97,24 +134,47 @@ class Take:
     wav: str = ""
     picture: str = ""
     latency_ms: float = 0.0
+    detected_adapted: str | None = None
+    probabilities_adapted: dict = field(default_factory=dict)
+    adapt_takes: int | None = None
 
     @classmethod
-    def from_judgement(cls, judgement, **fields) -> "Take":
-        """A take from :func:`analyse`'s verdict plus the picture's and file's fields."""
+    def from_judgement(cls, judgement, adapted=None, *, calibration: bool = False,
+                       adapt_takes: int | None = None, **fields) -> "Take":
+        """A take from :func:`analyse`'s verdict (and the adapted prediction, if any)
+        plus the picture's and file's fields. ``calibration=True``: no verdict."""
         pred, level, contrast, speech = judgement
-        return cls(detected=pred.emotion if pred else None, status="ok" if pred else "silent",
+        if calibration:
+            pred = adapted = None
+        status = CALIBRATION if calibration else ("ok" if pred else "silent")
+        return cls(detected=pred.emotion if pred else None, status=status,
                    probabilities=dict(pred.probabilities) if pred else {},
                    level_dbfs=round(float(level), 2) if math.isfinite(level) else float("-inf"),
-                   contrast_db=round(contrast, 2), speech_seconds=round(speech, 3), **fields)
+                   contrast_db=round(contrast, 2), speech_seconds=round(speech, 3),
+                   detected_adapted=adapted.emotion if adapted else None,
+                   probabilities_adapted=dict(adapted.probabilities) if adapted else {},
+                   adapt_takes=adapt_takes, **fields)
 
     @property
     def matched(self) -> bool:
-        """True when the detected emotion is the expected one."""
+        """True when the detected emotion (without adaptation) is the expected one."""
         return self.detected is not None and self.detected == self.expected
 
     @property
+    def matched_adapted(self) -> bool:
+        """True when the verdict adapted to the speaker is the expected emotion."""
+        return self.detected_adapted is not None and self.detected_adapted == self.expected
+
+    @property
+    def shown(self) -> str | None:
+        """The verdict shown to the student: adapted when there is one, else ``detected``."""
+        return self.detected_adapted if self.detected_adapted is not None else self.detected
+
+    @property
     def label(self) -> str:
-        """The detected emotion, or :data:`NOTHING_HEARD`."""
+        """The detected emotion, :data:`NOTHING_HEARD`, or ``"calibration"``."""
+        if self.status == CALIBRATION:
+            return CALIBRATION
         return self.detected if self.detected is not None else NOTHING_HEARD
 
 
@@ -155,6 +215,76 @@ def analyse(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = 
     return Judgement(prediction, check.level_dbfs, check.contrast_db, check.speech_seconds)
 
 
+def hear(model, y: np.ndarray, *, quiet_dbfs: float = QUIET_DBFS,
+         min_contrast_db: float = MIN_CONTRAST_DB):
+    """The speech test and, when speech was heard, the raw feature row of its speech part.
+
+    Returns ``(check, X)``: ``check`` from :func:`serlib.speech.check_speech`, ``X`` from
+    :func:`serlib.predict.features_for` (``None`` when nothing was heard). ``y`` is mono
+    at :data:`SAMPLE_RATE`. The features are computed once per take and serve both
+    verdicts (with and without adaptation) and the speaker statistics.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    from serlib.predict import features_for
+
+    check = check_speech(y, quiet_dbfs=quiet_dbfs, min_contrast_db=min_contrast_db)
+    return check, (features_for(model, check.part, SAMPLE_RATE) if check.heard else None)
+
+
+def judge(model, X, takes=None):
+    """The model's :class:`~serlib.predict.Prediction` for a raw feature row ``X``,
+    normalised with the speaker statistics of ``takes`` (raw rows; ``None``: the
+    population's, i.e. no adaptation) when the model has a speaker prior
+    (:func:`serlib.predict.model_input`).
+
+    Notebook: 08_live_demo.ipynb
+    """
+    from serlib.adaptation import prior_of
+    from serlib.predict import Prediction, model_input
+
+    proba = np.asarray(model.predict_proba(model_input(model, X, takes)))[0]
+    classes = [str(c) for c in model.classes_]
+    n = None if prior_of(model) is None else (0 if takes is None else len(takes))
+    return Prediction(classes[int(np.argmax(proba))], {c: float(p) for c, p in zip(classes, proba)},
+                      adapt_takes=n)
+
+
+def speaker_takes(model, wavs, *, quiet_dbfs: float = QUIET_DBFS) -> np.ndarray:
+    """The raw feature rows of the recordings ``wavs`` in which speech was heard (one
+    row each; silent or unusable files are left out, as in a session), shape
+    ``(takes, features)`` (``(0, 0)`` when none was heard). What ``serlib record --session`` and :meth:`Session.rescore`
+    put into the speaker statistics.
+
+    Notebook: 08_live_demo.ipynb
+    """
+    from serlib.audio import load
+
+    rows = []
+    for wav in wavs:
+        _check, X = hear(model, load(wav, sr=SAMPLE_RATE), quiet_dbfs=quiet_dbfs)
+        if X is not None and np.all(np.isfinite(X)):
+            rows.append(np.asarray(X, dtype=np.float64).reshape(-1))
+    return np.array(rows) if rows else np.empty((0, 0))
+
+
+def _known_prompts(prompts: list[Prompt], model) -> list[Prompt]:
+    """The prompts whose emotion ``model`` knows (all of them when the model lists no
+    classes); the calibration prompt is never among them."""
+    prompts = [p for p in prompts if p.emotion != CALIBRATION]
+    classes = [str(c) for c in getattr(model, "classes_", [])] if model is not None else []
+    if not classes:
+        return prompts
+    known = [p for p in prompts if p.emotion in classes]
+    if prompts and not known:
+        raise SerlibError(
+            f"None of the {len(prompts)} pictures shows an emotion this model knows: the "
+            f"pictures are for {sorted({p.emotion for p in prompts})}, the model knows "
+            f"{classes}. Add pictures in folders named after the model's emotions, or use a "
+            "model trained on the pictures' emotions.")
+    return known
+
+
 def _model_name(model, fallback: str = "model") -> str:
     path = getattr(model, "path", None)
     if isinstance(path, Path):
@@ -173,19 +303,28 @@ class Session:
     """One run through the prompt pictures, saved to a folder as it goes.
 
     Args:
-        prompts: the pictures (default: :func:`~serlib.demo.images.find_prompts`).
+        prompts: the pictures (default: :func:`~serlib.demo.images.find_prompts`). Only
+            pictures of emotions the model knows are shown (a picture it could never
+            match teaches nothing); they are kept in :attr:`skipped_prompts`.
         model: a model for :func:`serlib.predict.predict_signal` (default: the shipped
             model, loaded once here so the first prediction is as fast as the others).
         folder: the session folder (default: a new one in :func:`sessions_dir`).
         seconds: recording length per picture (7 s: time to react, not too long to wait).
         quiet_dbfs: recordings quieter than this are reported as "we heard nothing".
+        adapt: judge each take adapted to the student's voice as well (see the module
+            docstring); needs a model with a speaker prior (:func:`~serlib.adaptation.prior_of`),
+            otherwise there is no adapted verdict and everything is as without it.
+        calibration: show the calibration prompt first (:func:`~serlib.demo.images.calibration_prompt`):
+            the student reads a sentence in a normal voice; the take enters the speaker
+            statistics when speech was heard, gets no verdict and is never scored. Only
+            with adaptation (without it the take would serve nothing, so it is left out).
 
     Notebook: 08_live_demo.ipynb
     """
 
     def __init__(self, prompts=None, model=None, *, folder: str | os.PathLike | None = None,
                  seconds: float = 7.0, quiet_dbfs: float = QUIET_DBFS, model_name: str | None = None,
-                 recorder_name: str = ""):
+                 recorder_name: str = "", adapt: bool = True, calibration: bool = False):
         if seconds <= 0:
             raise ValueError(f"seconds={seconds}: a recording must last more than 0 seconds")
         if model is None:
@@ -195,7 +334,16 @@ class Session:
             model_name = model_name or default_model_path().name
         self.model = model
         self.model_name = model_name or _model_name(model)
-        self.prompts: list[Prompt] = list(prompts) if prompts is not None else find_prompts()
+        self.adapt = bool(adapt)
+        self.adapter = _adapter_for(model) if self.adapt else None
+        given = list(prompts) if prompts is not None else find_prompts()
+        self.prompts: list[Prompt] = _known_prompts(given, model)
+        self.skipped_prompts: list[Prompt] = [p for p in given if p not in self.prompts
+                                              and p.emotion != CALIBRATION]
+        self.calibration = bool(calibration) and self.adapter is not None
+        if self.calibration:
+            self.prompts.insert(0, next((p for p in given if p.emotion == CALIBRATION), None)
+                                or calibration_prompt())
         self.folder = Path(folder) if folder is not None else new_session_folder()
         self.folder.mkdir(parents=True, exist_ok=True)
         self.seconds = float(seconds)
@@ -215,6 +363,19 @@ class Session:
         y = np.concatenate([quiet, tone(220.0, 1.0, amplitude=0.3), quiet])
         resample(y[:4800], 48_000, SAMPLE_RATE)
         analyse(self.model, y)
+
+    @property
+    def adapting(self) -> bool:
+        """True when takes are judged adapted to the speaker as well (for a session
+        loaded without a model: when it was)."""
+        return self.adapter is not None or getattr(self, "_adapted_when_recorded", False)
+
+    @property
+    def adapt_takes(self) -> int:
+        """How many takes the speaker statistics hold (heard takes, calibration included)."""
+        if self.adapter is not None:
+            return self.adapter.n_takes
+        return max((t.adapt_takes or 0 for t in self.takes), default=0)
 
     # ------------------------------------------------------------------ progress
     @property
@@ -238,6 +399,12 @@ class Session:
         Saves the WAV, the picture copy and the updated CSV before returning, so the
         result is on disk by the time it is shown.
 
+        With adaptation, the features are computed once; when speech was heard they join
+        the speaker statistics, and the take is judged without adaptation (population
+        statistics) and adapted (all heard takes so far, this one included). A take in
+        which nothing was heard never enters the statistics. The calibration take only
+        enters the statistics.
+
         Notebook: 08_live_demo.ipynb
         """
         from serlib.audio import resample, save
@@ -249,7 +416,16 @@ class Session:
         y = np.asarray(y, dtype=np.float32).reshape(-1)
         if sr != SAMPLE_RATE:
             y = resample(y, sr, SAMPLE_RATE)
-        judgement = analyse(self.model, y, quiet_dbfs=self.quiet_dbfs)
+        check, X = hear(self.model, y, quiet_dbfs=self.quiet_dbfs)
+        calibrating = prompt.emotion == CALIBRATION
+        if X is not None and self.adapter is not None:
+            self.adapter.add(X)
+        plain = adapted = None
+        if X is not None and not calibrating:
+            plain = judge(self.model, X)
+            if self.adapter is not None:
+                adapted = judge(self.model, X, self.adapter.takes())
+        judgement = Judgement(plain, check.level_dbfs, check.contrast_db, check.speech_seconds)
         index = self.position + 1
         stem = f"{index:02d}_{_slug(prompt.emotion)}"
         wav = save(self.folder / f"{stem}.wav", y, SAMPLE_RATE)
@@ -257,9 +433,11 @@ class Session:
         picture.parent.mkdir(exist_ok=True)
         if prompt.path.is_file():
             shutil.copyfile(prompt.path, picture)
-        take = Take.from_judgement(judgement, index=index, prompt=prompt.name,
-                                   expected=prompt.emotion, seconds=round(y.size / SAMPLE_RATE, 3),
-                                   wav=wav.name, picture=f"pictures/{picture.name}")
+        take = Take.from_judgement(
+            judgement, adapted, calibration=calibrating,
+            adapt_takes=self.adapter.n_takes if self.adapter is not None else None,
+            index=index, prompt=prompt.name, expected=prompt.emotion,
+            seconds=round(y.size / SAMPLE_RATE, 3), wav=wav.name, picture=f"pictures/{picture.name}")
         take.latency_ms = round((time.perf_counter() - start) * 1000, 1)
         self.takes.append(take)
         self.save()
@@ -320,21 +498,34 @@ class Session:
         classes = [str(c) for c in getattr(self.model, "classes_", [])]
         for take in self.takes:
             classes += [c for c in take.probabilities if c not in classes]
+            classes += [c for c in take.probabilities_adapted if c not in classes]
+        adapted = any(take.probabilities_adapted for take in self.takes)
         rows = []
         for take in self.takes:
-            row = {k: v for k, v in asdict(take).items() if k != "probabilities"}
+            row = {k: v for k, v in asdict(take).items()
+                   if k not in ("probabilities", "probabilities_adapted")}
             row["matched"] = take.matched
             row["detected"] = take.label
+            row["matched_adapted"] = take.matched_adapted if take.detected_adapted else None
             row.update({f"p_{c}": round(float(take.probabilities.get(c, float("nan"))), 4)
                         for c in classes})
+            if adapted:
+                row.update({f"pa_{c}": round(float(take.probabilities_adapted.get(c, float("nan"))), 4)
+                            for c in classes})
             rows.append(row)
         columns = ["index", "prompt", "expected", "detected", "matched", "status", "level_dbfs",
-                   "contrast_db", "speech_seconds", "seconds", "latency_ms", "wav", "picture"]
-        return pd.DataFrame(rows, columns=columns + [f"p_{c}" for c in classes])
+                   "contrast_db", "speech_seconds", "seconds", "latency_ms", "wav", "picture",
+                   "detected_adapted", "matched_adapted", "adapt_takes"]
+        return pd.DataFrame(rows, columns=columns + [f"p_{c}" for c in classes]
+                            + ([f"pa_{c}" for c in classes] if adapted else []))
 
     def save(self) -> Path:
         """Write ``session.json`` and the results CSV; returns the CSV path."""
+        from serlib import __version__
+
         meta = {
+            "format": SESSION_FORMAT,
+            "serlib_version": __version__,
             "created": self.created,
             "seconds": self.seconds,
             "quiet_dbfs": self.quiet_dbfs,
@@ -342,6 +533,9 @@ class Session:
             "model": self.model_name,
             "stopped": self.stopped,
             "prompts": [{"emotion": p.emotion, "name": p.name, "path": str(p.path)} for p in self.prompts],
+            "adaptation": {"enabled": self.adapting, "prior": "model" if self.adapting else None,
+                           "takes": self.adapt_takes,
+                           "calibration": self.calibration},
         }
         (self.folder / "session.json").write_text(json.dumps(meta, indent=2) + "\n")
         path = self.folder / self.results_name
@@ -353,11 +547,16 @@ class Session:
         """Reopen a saved session (its settings, pictures and results).
 
         ``model`` is only needed to record more or to :meth:`rescore`; without it the
-        stored results are shown as they were.
+        stored results are shown as they were. Reads format 1 (before speaker adaptation)
+        and 2. With a ``model`` and a session that ran with adaptation, the speaker
+        statistics are rebuilt from the saved recordings, so recording more goes on
+        adapting.
 
         Notebook: 08_live_demo.ipynb
         """
         import pandas as pd
+
+        from serlib import __version__
 
         folder = Path(folder)
         meta_path = folder / "session.json"
@@ -365,8 +564,19 @@ class Session:
             raise SerlibError(f"{folder} is not a session folder (no session.json in it): pick "
                               "a folder that a Session wrote.")
         meta = json.loads(meta_path.read_text())
+        fmt = meta.get("format", 1)
+        if fmt not in (1, SESSION_FORMAT):
+            raise SerlibError(f"{folder}: session format {fmt}, written by serlib "
+                              f"{meta.get('serlib_version', '?')}, which this serlib ({__version__}) "
+                              "cannot read: update serlib (pip install -U serlib).")
+        adaptation = meta.get("adaptation") or {}
         session = cls.__new__(cls)
         session.model = model
+        session.adapt = bool(adaptation.get("enabled", False))
+        session._adapted_when_recorded = session.adapt
+        session.calibration = bool(adaptation.get("calibration", False))
+        session.adapter = None
+        session.skipped_prompts = []
         session.model_name = meta.get("model", "")
         prompts = []
         for p in meta.get("prompts", []):
@@ -386,21 +596,41 @@ class Session:
             for _, row in df.iterrows():
                 probs = {c[2:]: float(row[c]) for c in df.columns
                          if c.startswith("p_") and not pd.isna(row[c])}
-                detected = None if row["status"] != "ok" else str(row["detected"])
+                probs_adapted = {c[3:]: float(row[c]) for c in df.columns
+                                 if c.startswith("pa_") and not pd.isna(row[c])}
+                ok = row["status"] == "ok"
+                detected = str(row["detected"]) if ok else None
+                adapted = row.get("detected_adapted")
+                n = row.get("adapt_takes")
                 session.takes.append(Take(
                     index=int(row["index"]), prompt=str(row["prompt"]), expected=str(row["expected"]),
                     detected=detected, status=str(row["status"]), probabilities=probs,
                     level_dbfs=float(row["level_dbfs"]), contrast_db=float(row["contrast_db"]),
                     speech_seconds=float(row["speech_seconds"]),
                     seconds=float(row["seconds"]), wav=str(row["wav"]), picture=str(row["picture"]),
-                    latency_ms=float(row["latency_ms"])))
+                    latency_ms=float(row["latency_ms"]),
+                    detected_adapted=str(adapted) if ok and not pd.isna(adapted) else None,
+                    probabilities_adapted=probs_adapted if ok else {},
+                    adapt_takes=None if n is None or pd.isna(n) else int(n)))
+        if model is not None and session.adapt:
+            session.adapter = _adapter_for(model)
+            if session.adapter is not None:
+                heard = [folder / t.wav for t in session.takes if t.status in ("ok", CALIBRATION)]
+                for row in speaker_takes(model, heard, quiet_dbfs=session.quiet_dbfs):
+                    session.adapter.add(row)
         return session
 
-    def rescore(self, model, *, name: str | None = None, save: bool = True) -> "Session":
+    def rescore(self, model, *, name: str | None = None, save: bool = True,
+                adapt: bool = True) -> "Session":
         """Judge the saved recordings again with ``model``; returns a new Session.
 
         The new results go to ``results_<name>.csv`` in the same folder (the original
         ``results.csv`` stays as it was); ``name`` defaults to the model's name.
+
+        With hindsight: when ``model`` has a speaker prior (and ``adapt``), every take's
+        adapted verdict uses the statistics of *all* heard takes of the session
+        (calibration included), not only those before it; ``adapt_takes`` says how many.
+        The verdict without adaptation is judged as in the session.
 
         Notebook: 08_live_demo.ipynb
         """
@@ -411,32 +641,80 @@ class Session:
         new.model = model
         new.model_name = name or _model_name(model, "rescored")
         new.results_name = f"results_{_slug(new.model_name)}.csv"
+        new.adapt = bool(adapt)
+        new.adapter = _adapter_for(model) if adapt else None
+        new._adapted_when_recorded = False
         new.takes = []
+        heard = []
         for take in self.takes:
             start = time.perf_counter()
-            y = load(self.folder / take.wav, sr=SAMPLE_RATE)
+            check, X = hear(model, load(self.folder / take.wav, sr=SAMPLE_RATE),
+                            quiet_dbfs=self.quiet_dbfs)
+            if X is not None and new.adapter is not None:
+                new.adapter.add(X)
+            heard.append((take, check, X, time.perf_counter() - start))
+        everyone = new.adapter.takes() if new.adapter is not None else None
+        for take, check, X, seconds in heard:
+            start = time.perf_counter()
+            calibrating = take.status == CALIBRATION or take.expected == CALIBRATION
+            plain = judge(model, X) if X is not None and not calibrating else None
+            adapted = judge(model, X, everyone) if plain is not None and everyone is not None else None
             new.takes.append(Take.from_judgement(
-                analyse(model, y, quiet_dbfs=self.quiet_dbfs), index=take.index, prompt=take.prompt,
-                expected=take.expected, seconds=take.seconds, wav=take.wav, picture=take.picture,
-                latency_ms=round((time.perf_counter() - start) * 1000, 1)))
+                Judgement(plain, check.level_dbfs, check.contrast_db, check.speech_seconds), adapted,
+                calibration=calibrating, adapt_takes=None if everyone is None else len(everyone),
+                index=take.index, prompt=take.prompt, expected=take.expected, seconds=take.seconds,
+                wav=take.wav, picture=take.picture,
+                latency_ms=round((time.perf_counter() - start + seconds) * 1000, 1)))
         if save:
             new.table().to_csv(self.folder / new.results_name, index=False)
         return new
 
     # ------------------------------------------------------------------ showing
     def summary(self) -> str:
-        """One or two sentences: how many pictures matched, and why the session stopped."""
-        judged = [t for t in self.takes if t.status == "ok"]
+        """One or two sentences: how many pictures matched (without and, where the session
+        adapted to the voice, with adaptation), and why the session stopped. The
+        calibration take is not a picture and is not counted."""
+        takes = [t for t in self.takes if t.status != CALIBRATION]
+        pictures = [p for p in self.prompts if p.emotion != CALIBRATION]
+        judged = [t for t in takes if t.status == "ok"]
         matched = sum(t.matched for t in judged)
-        text = (f"{len(self.takes)} of {len(self.prompts)} pictures recorded; "
-                f"{len(judged)} judged, {matched} matched the expected emotion")
-        silent = len(self.takes) - len(judged)
+        adapted = [t for t in judged if t.detected_adapted is not None]
+        text = f"{len(takes)} of {len(pictures)} pictures recorded; {len(judged)} judged, "
+        if adapted:
+            text += (f"{sum(t.matched_adapted for t in adapted)} matched the expected emotion "
+                     f"adapted to the voice, {matched} without")
+        else:
+            text += f"{matched} matched the expected emotion"
+        silent = len(takes) - len(judged)
         if silent:
             text += f"; {silent} with nothing heard"
         text += "."
         if self.stopped:
             text += f" Stopped early: {self.stopped}"
         return text
+
+    def monotone_warning(self) -> str | None:
+        """A sentence when the shown verdicts are nearly all one emotion (at least
+        :data:`MONOTONE_SHARE` of at least :data:`MONOTONE_MIN_TAKES` judged takes), else
+        ``None``. That usually means the model hears the voice or the microphone rather
+        than the emotions; the sentence says what to try.
+
+        Notebook: 08_live_demo.ipynb
+        """
+        from collections import Counter
+
+        shown = [t.shown for t in self.takes if t.status == "ok"]
+        if len(shown) < MONOTONE_MIN_TAKES:
+            return None
+        emotion, count = Counter(shown).most_common(1)[0]
+        if count < MONOTONE_SHARE * len(shown):
+            return None
+        calibrate = ("start with the calibration take (a sentence read in your normal voice)"
+                     if not self.calibration else "repeat the calibration take in your normal voice")
+        return (f"{count} of {len(shown)} verdicts were '{emotion}': the model may be hearing your "
+                f"voice or the microphone rather than your emotions. Try again: {calibrate}, "
+                "speak each picture's emotion clearly, as the picture shows it, and check the "
+                "microphone level (close enough to be heard, not so loud that it distorts).")
 
     def plot_grid(self, *, columns: int = 4, top: int = 4, width: float = 10.0):
         """The end-of-session grid: each picture, expected vs detected emotion, and a
@@ -460,26 +738,46 @@ class Session:
             picture = self.folder / take.picture
             if picture.is_file():
                 ax_img.imshow(plt.imread(str(picture)))
-            colour = "#2b8a3e" if take.matched else ("#868e96" if take.status != "ok" else "#c92a2a")
-            ax_img.set_title(f"expected: {take.expected}\nheard: {take.label}", fontsize=9, color=colour)
-            if take.probabilities:
-                best = sorted(take.probabilities.items(), key=lambda kv: -kv[1])[:top][::-1]
+            adapted = take.detected_adapted is not None
+            matched = take.matched_adapted if adapted else take.matched
+            colour = "#2b8a3e" if matched else ("#868e96" if take.status != "ok" else "#c92a2a")
+            if take.status == CALIBRATION:
+                title = "calibration\n(your normal voice)"
+            elif adapted:  # both verdicts: adapted (shown) first, then without adaptation
+                title = (f"expected: {take.expected}\nheard: {take.detected_adapted} "
+                         f"(plain: {take.detected})")
+            else:
+                title = f"expected: {take.expected}\nheard: {take.label}"
+            ax_img.set_title(title, fontsize=9, color=colour)
+            probabilities = take.probabilities_adapted if adapted else take.probabilities
+            if probabilities:
+                best = sorted(probabilities.items(), key=lambda kv: -kv[1])[:top][::-1]
                 ax_bar.axis("on")
                 names = [k for k, _ in best]
                 ax_bar.barh(names, [v for _, v in best],
                                    color=["#2b8a3e" if k == take.expected else "#4c6ef5" for k in names])
                 ax_bar.set_xlim(0, 1)
-                ax_bar.set_xlabel("probability", fontsize=8)
+                ax_bar.set_xlabel("probability, adapted" if adapted else "probability", fontsize=8)
                 ax_bar.tick_params(labelsize=8)
                 for spine in ("top", "right"):
                     ax_bar.spines[spine].set_visible(False)
             else:
-                ax_bar.text(0.5, 0.5, NOTHING_HEARD, ha="center", va="center", fontsize=9, color="#868e96")
+                ax_bar.text(0.5, 0.5, "no verdict" if take.status == CALIBRATION else NOTHING_HEARD,
+                            ha="center", va="center", fontsize=9, color="#868e96")
         fig.suptitle(self.summary() if len(self.summary()) < 110 else self.summary()[:107] + "...",
                      fontsize=10)
         if fig.get_layout_engine() is None:
             fig.tight_layout()
         return fig, axes
+
+
+def _adapter_for(model):
+    """A :class:`~serlib.adaptation.SpeakerAdapter` for ``model``'s speaker prior, or
+    ``None`` for a model trained without speaker normalisation."""
+    from serlib.adaptation import SpeakerAdapter, prior_of
+
+    prior = prior_of(model) if model is not None else None
+    return SpeakerAdapter(prior) if prior is not None else None
 
 
 def _slug(text: str) -> str:
