@@ -55,7 +55,7 @@ def setup(tmp_path):
     if not config.default_model_path().is_file():
         pytest.skip("the shipped model is not built yet (models/ser-mlp.skops)")
     images = tmp_path / "images"
-    for prompt in demo.find_prompts(emotions=["angry", "sad", "happy"]):
+    for prompt in demo.find_prompts(emotions=["angry", "sad", "happy"], per_emotion=1):
         (images / prompt.emotion).mkdir(parents=True, exist_ok=True)
         shutil.copy(prompt.path, images / prompt.emotion / prompt.path.name)
     clip = demo.sample_clips_for(["angry"])[0]
