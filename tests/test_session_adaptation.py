@@ -366,6 +366,13 @@ def test_record_session_adapts_to_the_folder_and_keeps_the_take(model, plain_mod
     plain = _by_hand(model, rows[2], None)
     assert results[3][1]["emotion_unadapted"] == max(plain, key=plain.get)
 
+    # a file that does not open is left out, with a warning that names it
+    (folder / "broken.wav").write_bytes(b"RIFF not really")
+    _FakeMicrophone.queue = [clips[0]]
+    with pytest.warns(Warning, match="broken.wav.*left out of the speaker statistics"):
+        assert main(["record", "--session", str(folder), "--model", path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["adapt_takes"] == 4
+
     # a session folder of serlib demo counts as the same speaker's takes
     session = Session(demo.find_prompts(emotions=FOUR, per_emotion=1), model, folder=tmp_path / "s")
     session.run(demo.FileRecorder.for_prompts(session.prompts))

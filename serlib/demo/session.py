@@ -252,17 +252,27 @@ def judge(model, X, takes=None):
 
 def speaker_takes(model, wavs, *, quiet_dbfs: float = QUIET_DBFS) -> np.ndarray:
     """The raw feature rows of the recordings ``wavs`` in which speech was heard (one
-    row each; silent or unusable files are left out, as in a session), shape
+    row each; silent files are left out, as in a session, and a file that cannot be read
+    is left out with an :class:`~serlib.errors.AudioWarning`), shape
     ``(takes, features)`` (``(0, 0)`` when none was heard). What ``serlib record --session`` and :meth:`Session.rescore`
     put into the speaker statistics.
 
     Notebook: 08_live_demo.ipynb
     """
+    import warnings
+
     from serlib.audio import load
+    from serlib.errors import AudioError, AudioWarning
 
     rows = []
     for wav in wavs:
-        _check, X = hear(model, load(wav, sr=SAMPLE_RATE), quiet_dbfs=quiet_dbfs)
+        try:
+            y = load(wav, sr=SAMPLE_RATE)
+        except AudioError as exc:
+            warnings.warn(f"{exc}; left out of the speaker statistics (delete or replace the "
+                          "file to silence this warning)", AudioWarning, stacklevel=2)
+            continue
+        _check, X = hear(model, y, quiet_dbfs=quiet_dbfs)
         if X is not None and np.all(np.isfinite(X)):
             rows.append(np.asarray(X, dtype=np.float64).reshape(-1))
     return np.array(rows) if rows else np.empty((0, 0))
@@ -399,10 +409,11 @@ class Session:
         Saves the WAV, the picture copy and the updated CSV before returning, so the
         result is on disk by the time it is shown.
 
-        With adaptation, the features are computed once; when speech was heard they join
-        the speaker statistics, and the take is judged without adaptation (population
-        statistics) and adapted (all heard takes so far, this one included). A take in
-        which nothing was heard never enters the statistics. The calibration take only
+        With adaptation, the features are computed once; the take is judged without
+        adaptation (population statistics) and adapted (the statistics of the student's
+        earlier heard takes, shrunk towards the population's; the first take has none
+        yet); then, when speech was heard, it joins the statistics. A take in which
+        nothing was heard never enters them. The calibration take only
         enters the statistics.
 
         Notebook: 08_live_demo.ipynb
@@ -418,13 +429,16 @@ class Session:
             y = resample(y, sr, SAMPLE_RATE)
         check, X = hear(self.model, y, quiet_dbfs=self.quiet_dbfs)
         calibrating = prompt.emotion == CALIBRATION
-        if X is not None and self.adapter is not None:
-            self.adapter.add(X)
         plain = adapted = None
+        earlier = self.adapter.n_takes if self.adapter is not None else None
         if X is not None and not calibrating:
             plain = judge(self.model, X)
             if self.adapter is not None:
+                # Judged against the student's *earlier* takes: a take inside its own
+                # statistics would cancel part of what makes it differ from the others.
                 adapted = judge(self.model, X, self.adapter.takes())
+        if X is not None and self.adapter is not None:
+            self.adapter.add(X)
         judgement = Judgement(plain, check.level_dbfs, check.contrast_db, check.speech_seconds)
         index = self.position + 1
         stem = f"{index:02d}_{_slug(prompt.emotion)}"
@@ -435,7 +449,7 @@ class Session:
             shutil.copyfile(prompt.path, picture)
         take = Take.from_judgement(
             judgement, adapted, calibration=calibrating,
-            adapt_takes=self.adapter.n_takes if self.adapter is not None else None,
+            adapt_takes=earlier,
             index=index, prompt=prompt.name, expected=prompt.emotion,
             seconds=round(y.size / SAMPLE_RATE, 3), wav=wav.name, picture=f"pictures/{picture.name}")
         take.latency_ms = round((time.perf_counter() - start) * 1000, 1)
