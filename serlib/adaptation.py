@@ -211,9 +211,11 @@ def normalize_groups(X: np.ndarray, groups: Sequence, prior: SpeakerPrior) -> np
 
 def normalize_with_takes(X: np.ndarray, groups: Sequence, prior: SpeakerPrior, n_takes: int,
                          rng=None, *, rows: np.ndarray | None = None) -> np.ndarray:
-    """Each row normalised with ``n_takes`` *other* rows of its group drawn at random,
-    plus itself (unlabelled, as in a session); ``n_takes=0`` normalises with the prior
-    alone (no adaptation). A group with fewer other rows uses all it has. With ``rows``
+    """Each row normalised with ``n_takes`` *other* rows of its group drawn at random
+    (unlabelled, as the earlier takes of a session); ``n_takes=0`` normalises with the
+    prior alone (no adaptation). The judged row is not among its own takes: as in a
+    session, a take is judged against the speaker's earlier takes, so that it cannot
+    cancel its own deviation from them. A group with fewer other rows uses all it has. With ``rows``
     (indices) only those rows are normalised and returned, in that order.
 
     This is how the benchmark adapts to a test speaker: the takes come from the
@@ -233,7 +235,7 @@ def normalize_with_takes(X: np.ndarray, groups: Sequence, prior: SpeakerPrior, n
         others = members[groups[i]]
         others = others[others != i]
         pick = rng.choice(others, size=min(n_takes, len(others)), replace=False)
-        out[j] = prior.normalize(X[i], X[np.append(pick, i)])
+        out[j] = prior.normalize(X[i], X[pick] if len(pick) else None)
     return out
 
 

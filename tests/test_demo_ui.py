@@ -45,7 +45,7 @@ def test_verdicts_plain_silent_adapted_and_calibration(takes):
             setattr(adapted, name, value)
     line = ui.result_html(adapted)
     assert f">{other}</b> (70%" in line  # the adapted verdict is the big one
-    assert "adapted to your voice from 4 takes" in line
+    assert "adapted to your voice from 4 earlier takes" in line
     assert f"without adaptation: {spoken.detected}" in line
 
     calibration = dataclasses.replace(spoken, status="calibration")

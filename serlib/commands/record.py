@@ -14,7 +14,7 @@ or ``--session``) or null. A recording too quiet to judge prints "we heard nothi
 
 ``--session DIR`` treats DIR as one speaker's takes (a folder of that student's earlier
 WAVs, or a session folder of ``serlib demo``): the new take is judged adapted to the
-takes in DIR in which speech is heard, plus itself (see :mod:`serlib.demo.session`),
+takes in DIR in which speech is heard (see :mod:`serlib.demo.session`),
 and then saved into DIR, so every call adapts a little more. The JSON then also holds
 ``adapt_takes`` (how many takes the statistics used) and ``emotion_unadapted`` (the
 verdict without adaptation). A take in which nothing was heard is not saved into DIR.
@@ -143,8 +143,12 @@ def run(args) -> int:
         print(f"{path or 'recording'}: {pred.emotion}  ({top})", flush=True)
         if pred.adapt_takes is not None:
             n = pred.adapt_takes
-            print(f"  adapted to this voice from {n} take{'s' if n != 1 else ''}; "
-                  f"without adaptation: {unadapted.emotion}", flush=True)
+            if n:
+                print(f"  adapted to this voice from {n} earlier take{'s' if n != 1 else ''}; "
+                      f"without adaptation: {unadapted.emotion}", flush=True)
+            else:
+                print("  the first take of this voice: judged against the training voices; "
+                      "the next takes are judged against this one too", flush=True)
     if pred is None:
         print(f"serlib record: {NOTHING_HEARD} (loudest level {level:.0f} dBFS, {contrast:.0f} dB "
               "between loud and quiet moments): check that the microphone is on and not muted, "
@@ -195,8 +199,7 @@ def _judge_in_session(model, y, folder):
               f"saved in {folder}.", file=sys.stderr)
     else:
         earlier = speaker_takes(model, sorted(folder.glob("*.wav")))
-        takes = np.vstack([*earlier, np.asarray(X, dtype=np.float64).reshape(-1)])
-        pred = judge(model, X, takes)
+        pred = judge(model, X, np.vstack(earlier) if len(earlier) else None)
     numbers = [int(m.group(1)) for p in folder.glob("take-*.wav")
                if (m := re.fullmatch(r"take-(\d+)\.wav", p.name))]
     path = folder / f"take-{max(numbers, default=0) + 1:03d}.wav"

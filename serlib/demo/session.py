@@ -385,7 +385,7 @@ class Session:
         """How many takes the speaker statistics hold (heard takes, calibration included)."""
         if self.adapter is not None:
             return self.adapter.n_takes
-        return max((t.adapt_takes or 0 for t in self.takes), default=0)
+        return getattr(self, "_saved_adapt_takes", 0)
 
     # ------------------------------------------------------------------ progress
     @property
@@ -588,6 +588,7 @@ class Session:
         session.model = model
         session.adapt = bool(adaptation.get("enabled", False))
         session._adapted_when_recorded = session.adapt
+        session._saved_adapt_takes = int(adaptation.get("takes") or 0)
         session.calibration = bool(adaptation.get("calibration", False))
         session.adapter = None
         session.skipped_prompts = []

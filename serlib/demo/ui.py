@@ -79,10 +79,14 @@ def result_html(take) -> str:
     text = (f"Heard: <b class='serlib-heard' style='color:{colour}'>{html.escape(shown)}</b> "
             f"({top[0][1]:.0%}; then {others}) - expected {html.escape(take.expected)}")
     if adapted:
-        n = getattr(take, "adapt_takes", 0)
-        text += (f"<br><span class='serlib-small'>adapted to your voice from {n} "
-                 f"take{'s' if n != 1 else ''}; without adaptation: "
-                 f"{html.escape(take.detected)} ({take.probabilities.get(take.detected, 0):.0%})</span>")
+        n = getattr(take, "adapt_takes", 0) or 0
+        if n:
+            text += (f"<br><span class='serlib-small'>adapted to your voice from {n} earlier "
+                     f"take{'s' if n != 1 else ''}; without adaptation: {html.escape(take.detected)}"
+                     f" ({take.probabilities.get(take.detected, 0):.0%})</span>")
+        else:
+            text += ("<br><span class='serlib-small'>first take: judged against the training "
+                     "voices; from the next take on, against your own voice</span>")
     return text
 
 
