@@ -19,11 +19,25 @@ EMOTIONS = ["happy", "sad", "angry"]
 
 
 @pytest.fixture(scope="module")
-def class_folder(tmp_path_factory):
+def unadapted_model():
+    """The shipped model without its speaker prior (if it has one): sessions judged
+    without speaker adaptation, so that one session adapted by hand stands out."""
+    import copy
+
+    from serlib.predict import load_model
+
+    model = copy.copy(load_model())
+    model.__dict__.pop("_speaker_prior", None)
+    model.metadata = {k: v for k, v in model.metadata.items() if k != "speaker_adaptation"}
+    return model
+
+
+@pytest.fixture(scope="module")
+def class_folder(tmp_path_factory, unadapted_model):
     """Three students' sessions (one per sample speaker), three pictures each."""
     parent = tmp_path_factory.mktemp("class")
     prompts = demo.find_prompts(emotions=EMOTIONS, per_emotion=1)
-    folders = demo.replayed_class(parent / "collected", prompts, speakers=3)
+    folders = demo.replayed_class(parent / "collected", prompts, model=unadapted_model, speakers=3)
     return parent / "collected", folders
 
 
@@ -56,11 +70,12 @@ def test_report_counts_every_take_against_the_saved_results(class_folder):
     assert len(axes) == 2 and axes[0].get_xlabel().startswith("heard")
 
 
-def test_silence_adaptation_and_bad_folders_are_reported_not_fatal(class_folder, tmp_path):
+def test_silence_adaptation_and_bad_folders_are_reported_not_fatal(class_folder, unadapted_model,
+                                                                   tmp_path):
     parent, folders = class_folder
     root = _copy(folders, tmp_path / "uploads")
     # A student who said nothing: a real session fed silence.
-    quiet = Session(demo.find_prompts(emotions=["sad"]), folder=root / "quiet")
+    quiet = Session(demo.find_prompts(emotions=["sad"]), unadapted_model, folder=root / "quiet")
     quiet.submit(np.zeros(16000, np.float32))
     # A session judged with speaker adaptation (format 2): adapted verdicts all "sad".
     adapted = root / folders[0].name

@@ -22,11 +22,13 @@ features (its sidecar holds a :class:`~serlib.adaptation.SpeakerPrior`), every t
 which speech was heard is kept in a :class:`~serlib.adaptation.SpeakerAdapter`, and each
 take is judged twice: *without adaptation* (``detected``: the features normalised with
 the training population's statistics) and *adapted to the voice* (``detected_adapted``:
-normalised with the statistics of this student's takes so far, this one included). The
-adapted verdict is the one shown (``Take.shown``).
+normalised with the statistics of this student's *earlier* heard takes: a take inside
+its own statistics would cancel part of what makes it differ from the others). The
+adapted verdict is the one shown (``Take.shown``); the first take has no earlier take,
+so its adapted verdict is the population's.
 
 Before enough takes exist, the speaker statistics are shrunk towards the population's
-(:meth:`SpeakerPrior.statistics`): with one take they are mostly the population's, and
+(:meth:`SpeakerPrior.statistics`): with one earlier take they are mostly the population's, and
 the takes' own weight grows with every take, so no take count is special and nothing
 waits. An optional calibration take (``calibration=True``: read
 :data:`~serlib.demo.images.CALIBRATION_TEXT` in a normal voice, about 10 s) gives the
@@ -117,7 +119,8 @@ class Take:
     ``detected``/``probabilities`` are the verdict *without* speaker adaptation;
     ``detected_adapted``/``probabilities_adapted`` the verdict adapted to the speaker's
     takes (``None``/empty for a model without a speaker prior, or with ``adapt=False``);
-    ``adapt_takes`` is how many takes the speaker statistics held (this one included).
+    ``adapt_takes`` is how many takes the speaker statistics held (the earlier heard
+    takes; after :meth:`Session.rescore`, all the session's heard takes).
     ``shown`` is the verdict the student sees: the adapted one when there is one.
     """
 
@@ -644,8 +647,9 @@ class Session:
 
         With hindsight: when ``model`` has a speaker prior (and ``adapt``), every take's
         adapted verdict uses the statistics of *all* heard takes of the session
-        (calibration included), not only those before it; ``adapt_takes`` says how many.
-        The verdict without adaptation is judged as in the session.
+        (calibration included, the take itself too), not only those before it;
+        ``adapt_takes`` says how many. The verdict without adaptation is judged as in
+        the session.
 
         Notebook: 08_live_demo.ipynb
         """
