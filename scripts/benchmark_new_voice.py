@@ -42,7 +42,7 @@ from serlib.evaluation import metrics, splits  # noqa: E402
 from serlib.models import robust  # noqa: E402
 
 OUT = ROOT / "results" / "new_voice"
-TAKES = (0, 1, 3, 8)
+TAKES = robust.BENCHMARK_TAKES
 ROWS = ("ravdess8", "ravdess4", "loco-ravdess", "loco-tess", "loco-emodb")
 CORPORA = ("ravdess", "tess", "emodb")
 
@@ -183,14 +183,14 @@ def main(argv=None) -> int:
 
 
 def table_text(results) -> str:
-    lines = ["| row | channel | recipe | no adaptation | 1 take | 3 takes | 8 takes |",
-             "|---|---|---|---|---|---|---|"]
-    for r in results:
-        for recipe, by_cond in r["scores"].items():
-            for c, by_n in by_cond.items():
-                cells = [f"{by_n[str(n)]['accuracy']:.1f} / {by_n[str(n)]['uar']:.1f}"
-                         if str(n) in by_n else "" for n in TAKES]
-                lines.append(f"| {r['row']} | {c} | {recipe} | " + " | ".join(cells) + " |")
+    """Markdown table: accuracy / UAR per row, channel, recipe and number of takes."""
+    acc = robust.new_voice_table(results, metric="accuracy")
+    uar = robust.new_voice_table(results, metric="uar")
+    takes = [c for c in acc.columns if c not in ("row", "channel", "recipe")]
+    lines = ["| row | channel | recipe | " + " | ".join(takes) + " |", "|---" * (3 + len(takes)) + "|"]
+    for (_, a), (_, u) in zip(acc.iterrows(), uar.iterrows()):
+        cells = ["" if np.isnan(a[t]) else f"{a[t]:.1f} / {u[t]:.1f}" for t in takes]
+        lines.append(f"| {a['row']} | {a['channel']} | {a['recipe']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -106,7 +106,9 @@ def test_cli_says_no_speech_heard_and_exits_nonzero(model, silent_files, sample_
     assert main(["predict", zeros, good, "--json"]) == 0  # one file judged: success
     first, second = map(json.loads, capsys.readouterr().out.splitlines())
     assert first["emotion"] is None and second["emotion"] in second["probabilities"]
-    assert set(second) == {"file", "emotion", "probabilities"}  # unchanged for good files
+    # unchanged for good files, plus how many other takes adapted a speaker-normalised model
+    assert set(second) - {"adapt_takes"} == {"file", "emotion", "probabilities"}
+    assert second.get("adapt_takes", 0) == 0  # one file at a time: no adaptation
 
 
 # ---------------------------------------------------------------- cut off and too loud

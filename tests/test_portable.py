@@ -52,7 +52,7 @@ def test_shipped_model_has_a_recorded_export():
 def test_shipped_portable_equals_skops_on_real_clips(sample_root):
     """Ten real clips: the numpy forward pass gives scikit-learn's probabilities exactly."""
     from serlib.audio import load
-    from serlib.predict import features_for
+    from serlib.predict import features_for, model_input
 
     fast = load_model()
     full = load_model(portable=False)
@@ -61,10 +61,13 @@ def test_shipped_portable_equals_skops_on_real_clips(sample_root):
     assert fast.emotions == full.emotions and fast.feature_kind == full.feature_kind
     assert fast.metadata == full.metadata and fast.path == full.path
 
-    X = np.concatenate([features_for(full, load(p)) for p in sample_clips(sample_root, 10)])
-    assert X.shape == (10, 234)
+    raw = np.concatenate([features_for(full, load(p)) for p in sample_clips(sample_root, 10)])
+    assert raw.shape == (10, 234)
+    # the shipped network reads speaker-normalised rows (here: the population's statistics)
+    X = model_input(full, raw)
+    assert np.array_equal(X, model_input(fast, raw)) and not np.allclose(X, raw)
     p_fast, p_full = fast.predict_proba(X), np.asarray(full.predict_proba(X))
-    assert p_fast.shape == p_full.shape == (10, 8)
+    assert p_fast.shape == p_full.shape == (10, len(full.emotions)) == (10, 4)
     assert np.abs(p_fast - p_full).max() <= 1e-9
     assert np.array_equal(fast.predict(X), full.predict(X))
     # a real comparison: the clips get different, confident-enough answers

@@ -373,14 +373,20 @@ def demo_page(settings: dict | None = None):
     if settings["sessions"]:
         os.environ[SESSIONS_ENV] = str(settings["sessions"])
     try:
-        prompts = find_prompts(settings["images"])
-        recorder = _page_recorder(settings["recorder"], prompts)
-        reason = recorder.why_unavailable()
-        if reason:
-            raise RecorderError(reason)
+        from serlib.adaptation import prior_of
+        from serlib.demo.images import calibration_prompt
         from serlib.predict import load_model
 
         model = load_model(settings["model"])
+        # Only pictures of emotions the model knows (as the Session keeps them); the file
+        # recorder replays one clip per picture the session will show, calibration first.
+        prompts = find_prompts(settings["images"], emotions=[str(c) for c in model.classes_])
+        calibrating = settings["calibrate"] and settings["adapt"] and prior_of(model) is not None
+        replayed = ([calibration_prompt()] if calibrating else []) + list(prompts)
+        recorder = _page_recorder(settings["recorder"], replayed)
+        reason = recorder.why_unavailable()
+        if reason:
+            raise RecorderError(reason)
     except SerlibError as exc:  # RecorderError and ModelError are SerlibErrors
         problem = w.HTML(f"<p style='font-size:26px;color:#c92a2a'>{html.escape(str(exc))}</p>")
         problem.add_class("serlib-page-error")

@@ -390,3 +390,32 @@ def train_shipped(data_root=None, *, corpora=None, emotions=DEMO_EMOTIONS, copie
     if portable.exportable(model):
         io.record_portable(path, portable.export(model, path.with_suffix(portable.SUFFIX)))
     return path, io.read_metadata(path)
+
+
+#: The numbers of adaptation takes the benchmark reports.
+BENCHMARK_TAKES = (0, 1, 3, 8)
+
+
+def new_voice_table(results, *, metric: str = "accuracy"):
+    """The new-voice benchmark as a table: one line per row, channel and recipe, one column
+    per number of adaptation takes (``metric``: ``accuracy``, ``uar`` or ``f1``, in %).
+
+    ``results`` is a list of the benchmark's ``results/new_voice/<row>.json`` contents
+    (or a folder holding them). Notebook: 08_live_demo.ipynb
+    """
+    import json
+
+    import pandas as pd
+
+    if isinstance(results, (str, Path)):
+        results = [json.loads(p.read_text()) for p in sorted(Path(results).glob("*.json"))]
+    lines = []
+    for r in results:
+        for recipe, by_channel in r["scores"].items():
+            for channel, by_n in by_channel.items():
+                line = {"row": r["row"], "channel": channel, "recipe": recipe}
+                for n in BENCHMARK_TAKES:
+                    label = "no adaptation" if n == 0 else f"{n} take{'s' if n > 1 else ''}"
+                    line[label] = by_n[str(n)][metric] if str(n) in by_n else float("nan")
+                lines.append(line)
+    return pd.DataFrame(lines)
