@@ -20,7 +20,8 @@ adaptation) trained on the same clips, for comparison.
     python scripts/benchmark_new_voice.py --data-root DATA_ROOT            # every row
     python scripts/benchmark_new_voice.py --rows ravdess4 --baseline       # one row
 
-Writes ``results/new_voice/<row>.json`` and prints the table the README shows.
+Writes ``results/new_voice/<row>.json`` and prints the table the README shows
+(``--table`` prints it again from the saved files).
 Notebook: 08_live_demo.ipynb
 """
 from __future__ import annotations
@@ -137,8 +138,16 @@ def main(argv=None) -> int:
                    help="degraded channels for ravdess4 (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(OUT))
+    p.add_argument("--table", action="store_true",
+                   help="only print the table of the results saved in --out (as in the README)")
     args = p.parse_args(argv)
     out = Path(args.out)
+    if args.table:
+        order = {name: i for i, name in enumerate(ROWS)}
+        saved = sorted((json.loads(f.read_text()) for f in out.glob("*.json")),
+                       key=lambda r: order.get(r["row"], len(ROWS)))
+        print(table_text(saved))
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     for name in args.rows.split(","):
         emotions = EMOTIONS if name == "ravdess8" else robust.DEMO_EMOTIONS
