@@ -134,14 +134,14 @@ def run(args) -> int:
     result = {"file": path, "emotion": pred.emotion if pred else None,
               "probabilities": {k: round(float(v), 4) for k, v in pred.probabilities.items()}
               if pred else {}}
-    if pred is not None and pred.adapt_takes is not None:
+    if pred is not None and unadapted is not None and pred.adapt_takes is not None:
         result.update(adapt_takes=pred.adapt_takes, emotion_unadapted=unadapted.emotion)
     if args.json:
         print(json.dumps(result), flush=True)
     elif pred:
         top = ", ".join(f"{e} {p:.2f}" for e, p in pred.top(3))
         print(f"{path or 'recording'}: {pred.emotion}  ({top})", flush=True)
-        if pred.adapt_takes is not None:
+        if unadapted is not None and pred.adapt_takes is not None:
             n = pred.adapt_takes
             if n:
                 print(f"  adapted to this voice from {n} earlier take{'s' if n != 1 else ''}; "
