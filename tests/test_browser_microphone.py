@@ -178,25 +178,30 @@ def test_browser_microphone_session_in_jupyterlab(lab, tmp_path):
     # The kernel got the clip Chromium played (looped), through 48 kHz and back to 16 kHz.
     from scipy.signal import correlate
 
-    # Each quarter second is aligned on its own: under load the browser's audio callback can
+    # Each tenth of a second is aligned on its own: under load the browser's audio callback can
     # drop a buffer, which shifts what follows but is not a failure of the path under test.
+    # The alignment is the normalised cross-correlation: the raw one is largest wherever the
+    # reference is loudest, and so puts a quiet piece at the wrong place (seen in CI).
     # Only pieces with speech in them are judged. The clip's lead-in and tail are room noise
     # at -75 to -95 dBFS, at or below the 16-bit step of the WAV Chromium reads, so what comes
     # back there is quantisation noise that matches nothing. A 2.5 s window of the looped
-    # 3.9 s clip always holds at least 0.6 s of its 2 s of speech, so at least two pieces.
+    # 3.9 s clip always holds at least 0.6 s of its 2 s of speech. At least 0.3 s of it must
+    # come back sample-faithful: a wrong sample rate, a lost channel or noise cannot do that,
+    # and a simulation with ten dropped 10-ms buffers per take still keeps three good pieces.
     looped = np.tile(ref, 3).astype(np.float64)
     for wav_name in table["wav"]:
         y = load(folder / wav_name).astype(np.float64)
         assert y.size == int(2.5 * 16000)
         corrs = []
-        for piece in np.split(y, 10):
+        for piece in np.split(y, 25):
             if np.sqrt(np.mean(piece ** 2)) < 1e-3:  # quieter than -60 dBFS: no speech here
                 continue
             xc = correlate(looped, piece, mode="valid", method="fft")
-            lag = int(np.argmax(xc))
+            energy = np.convolve(looped ** 2, np.ones(piece.size), mode="valid")
+            lag = int(np.argmax(xc / np.sqrt(np.maximum(energy, 1e-12))))
             seg = looped[lag: lag + piece.size]
             corrs.append(float(np.dot(seg, piece) / (np.linalg.norm(seg) * np.linalg.norm(piece))))
-        assert len(corrs) >= 2 and np.median(corrs) > 0.9, (
+        assert np.sum(np.array(corrs) > 0.95) >= 3, (
             f"{wav_name}: correlations {np.round(corrs, 3)} with the fake microphone's clip")
 
 
