@@ -120,16 +120,31 @@ class SpeakerPrior:
                 "strength": [float(v) for v in self.strength], "sd_strength": self.sd_strength}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SpeakerPrior":
+    def from_dict(cls, data) -> "SpeakerPrior":
+        """The prior saved by :meth:`to_dict`. Raises :class:`~serlib.errors.ModelError`
+        (the sidecar is damaged, with what to do) when it is not one."""
+        from serlib.errors import ModelError
+
         redo = ("; the model's sidecar (.json) is damaged or was edited - copy it again or "
                 "retrain the model with `serlib train --recipe robust`")
+        if not isinstance(data, dict):
+            raise ModelError(f"speaker_adaptation: a {type(data).__name__}, not a table{redo}")
         missing = [k for k in ("mean", "sd", "strength") if k not in data]
         if missing:
-            raise ValueError(f"speaker_adaptation: no {', '.join(missing)}{redo}")
-        arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("mean", "sd", "strength")}
-        if not (arrays["mean"].shape == arrays["sd"].shape == arrays["strength"].shape):
-            raise ValueError(f"speaker_adaptation: mean, sd and strength differ in length{redo}")
-        return cls(sd_strength=float(data.get("sd_strength", SD_STRENGTH)), **arrays)
+            raise ModelError(f"speaker_adaptation: no {', '.join(missing)}{redo}")
+        try:
+            arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("mean", "sd", "strength")}
+            sd_strength = float(data.get("sd_strength", SD_STRENGTH))
+        except (TypeError, ValueError):
+            raise ModelError(f"speaker_adaptation: values that are not numbers{redo}") from None
+        if not (arrays["mean"].ndim == 1 and arrays["mean"].shape == arrays["sd"].shape
+                == arrays["strength"].shape):
+            raise ModelError(f"speaker_adaptation: mean, sd and strength differ in length{redo}")
+        if not (all(np.all(np.isfinite(a)) for a in arrays.values()) and np.isfinite(sd_strength)
+                and np.all(arrays["sd"] >= 0) and np.all(arrays["strength"] >= 0)
+                and sd_strength >= 0):
+            raise ModelError(f"speaker_adaptation: negative, NaN or infinite values{redo}")
+        return cls(sd_strength=sd_strength, **arrays)
 
 
 def prior_of(model) -> SpeakerPrior | None:
@@ -146,6 +161,13 @@ def prior_of(model) -> SpeakerPrior | None:
     if not data:
         return None
     prior = SpeakerPrior.from_dict(data)
+    n_in = getattr(model, "n_features_in_", None)
+    if isinstance(n_in, (int, np.integer)) and prior.mean.size != int(n_in):
+        from serlib.errors import ModelError
+
+        raise ModelError(f"speaker_adaptation: {prior.mean.size} features, but the model reads "
+                         f"{int(n_in)}; the sidecar (.json) belongs to another model - copy the "
+                         "pair again or retrain with `serlib train --recipe robust`")
     try:
         model._speaker_prior = prior
     except AttributeError:  # pragma: no cover - a model class with __slots__

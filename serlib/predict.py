@@ -101,7 +101,8 @@ def load_model(path: str | os.PathLike | None = None, *, portable: bool = True):
 
     Raises :class:`~serlib.errors.ModelError` when the file is missing, unsafe, or was
     written for other feature settings or (checked when the ``.skops`` file is loaded)
-    another scikit-learn major version; the message says how to retrain it.
+    another scikit-learn major version, or when its speaker prior is damaged; the message
+    says how to retrain it.
 
     Notebook: 05_mlp_grid_search.ipynb
     """
@@ -115,11 +116,13 @@ def load_model(path: str | os.PathLike | None = None, *, portable: bool = True):
             raise ModelError(f"{path}: a Keras model needs TensorFlow and "
                              f"serlib.models.keras_base ({exc})") from exc
         return keras_base.load(path)
-    if portable:
-        model = _load_portable(path)
-        if model is not None:
-            return model
-    return io.load(path)
+    model = _load_portable(path) if portable else None
+    if model is None:
+        model = io.load(path)
+    from serlib.adaptation import prior_of
+
+    prior_of(model)  # a damaged speaker prior in the sidecar fails here, not at the first take
+    return model
 
 
 def _load_portable(path: Path):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from serlib import adaptation
+from serlib.errors import ModelError
 from serlib.adaptation import (MAX_STRENGTH, MIN_STRENGTH, SD_STRENGTH, SpeakerAdapter,
                                SpeakerPrior, normalize_groups, normalize_with_takes, prior_of,
                                simulate_adaptation)
@@ -125,10 +126,14 @@ def test_to_dict_round_trip_and_bad_dicts(prior):
     for name in ("mean", "sd", "strength"):
         assert np.array_equal(getattr(back, name), getattr(prior, name))
     assert back.sd_strength == prior.sd_strength
-    with pytest.raises(ValueError, match="differ in length"):
+    with pytest.raises(ModelError, match="differ in length"):
         SpeakerPrior.from_dict({**data, "sd": data["sd"][:-1]})
-    with pytest.raises(ValueError, match="no strength; .*serlib train --recipe robust"):
+    with pytest.raises(ModelError, match="no strength; .*serlib train --recipe robust"):
         SpeakerPrior.from_dict({"mean": data["mean"], "sd": data["sd"]})
+    with pytest.raises(ModelError, match="negative, NaN or infinite"):
+        SpeakerPrior.from_dict({**data, "sd": [-1.0] * len(data["sd"])})
+    with pytest.raises(ModelError, match="negative, NaN or infinite"):
+        SpeakerPrior.from_dict({**data, "strength": [float("nan")] * len(data["sd"])})
 
 
 def test_prior_of_reads_the_metadata():

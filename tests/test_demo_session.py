@@ -230,6 +230,25 @@ def test_ui_runs_a_session_and_shows_the_grid(tiny_model, prompts, tmp_path):
     assert not ui.start_button.disabled and ui.stop_button.disabled
 
 
+def test_ui_counts_only_the_pictures_the_model_knows(tiny_model, prompts, tmp_path):
+    """The opening line counts what the session will show, and names what it skips."""
+    pytest.importorskip("ipywidgets")
+    from serlib.demo.ui import SessionUI
+
+    four = [p for p in prompts if p.emotion in ("neutral", "happy", "sad", "angry")]
+
+    class FourEmotions:  # the tiny model, knowing only four of the eight emotions
+        classes_ = np.array(["angry", "happy", "neutral", "sad"])
+
+    ui = SessionUI(prompts, recorder=demo.FileRecorder.for_prompts(four), model=FourEmotions(),
+                   seconds=2, folder=tmp_path / "ui", pause=0)
+    assert "4 pictures, 2 s each" in ui.status.value
+    assert "calm, disgust, fearful, surprised are skipped" in ui.status.value
+    ui = SessionUI(prompts, recorder=demo.FileRecorder.for_prompts(prompts), model=tiny_model,
+                   seconds=2, folder=tmp_path / "ui8", pause=0)
+    assert "8 pictures, 2 s each. Press Start." in ui.status.value
+
+
 def test_ui_reports_a_lost_device(tiny_model, prompts, tmp_path):
     pytest.importorskip("ipywidgets")
     from serlib.demo.ui import SessionUI

@@ -186,6 +186,36 @@ def test_load_model_keeps_the_speaker_prior_on_both_paths(prior_models):
     assert model_input(plain, X, takes) is X
 
 
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: {**d, "sd": d["sd"][:-1]}, "differ in length"),
+    (lambda d: {**d, "mean": ["x"] * len(d["mean"])}, "not numbers"),
+    (lambda d: {k: (v[:-1] if isinstance(v, list) else v) for k, v in d.items()},
+     "belongs to another model"),
+    (lambda d: [1, 2, 3], "not a table"),
+])
+def test_a_damaged_speaker_prior_fails_at_loading_with_advice(prior_models, tmp_path, damage,
+                                                              message):
+    """An edited sidecar is found when the model is loaded (both paths), as a ModelError
+    that says what to do, not as a ValueError at the first take of a session."""
+    import json
+    import shutil
+
+    from serlib.errors import ModelError
+    from serlib.models import io
+
+    src = prior_models["skops"]
+    for f in src.parent.glob(src.stem + ".*"):
+        shutil.copy(f, tmp_path / f.name)
+    path = tmp_path / src.name
+    meta = json.loads(io.sidecar(path).read_text())
+    meta["speaker_adaptation"] = damage(meta["speaker_adaptation"])
+    io.sidecar(path).write_text(json.dumps(meta))
+    for portable_path in (True, False):
+        with pytest.raises(ModelError, match=message) as err:
+            load_model(path, portable=portable_path)
+        assert "serlib train --recipe robust" in str(err.value)
+
+
 def features_for_clip(model, path):
     from serlib.predict import features_for
 

@@ -180,6 +180,9 @@ def test_channel_features_are_cached(sample_root, tmp_path, monkeypatch):
         robust.channel_features(table, sessions, 1)
     with pytest.raises(AssertionError, match="computed again"):
         robust.channel_features(table, np.array(["a/0", "b/0", "a/0", "b/0"]), 0)
+    # and so is another babble noise (the channels mix it in)
+    with pytest.raises(AssertionError, match="computed again"):
+        robust.channel_features(table, sessions, 0, babble=np.full(1600, 0.01, np.float32))
     # the clean features differ from the channel's (the channel did something)
     from serlib.extract import extract
 

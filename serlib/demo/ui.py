@@ -159,7 +159,7 @@ class SessionUI:
                                     tooltip="End the session after the current picture")
         self.stop_button.add_class("serlib-stop")
         self.status = w.HTML(f"Recorder: {html.escape(self.recorder.describe())}. "
-                             f"{len(self.prompts)} pictures, {self.seconds:g} s each. Press Start.")
+                             f"{html.escape(self._pictures_line())} Press Start.")
         self.status.add_class("serlib-status")
         self.projector = bool(projector)
         self.picture = w.Image(format="png", width=image_width, layout=w.Layout(display="none"))
@@ -223,6 +223,24 @@ class SessionUI:
         self.countdown.value = ""
         self.verdict.value = result_html(take)
         return time.perf_counter()
+
+    def _pictures_line(self) -> str:
+        """What the session will show, counted as the :class:`Session` will: only pictures
+        of emotions the model knows (the others are named as skipped)."""
+        from serlib.demo.session import CALIBRATION, _known_prompts
+        from serlib.errors import SerlibError
+
+        try:
+            shown = _known_prompts(self.prompts, self.model)
+        except SerlibError as exc:
+            return str(exc)
+        skipped = sorted({p.emotion for p in self.prompts
+                          if p not in shown and p.emotion != CALIBRATION})
+        line = f"{len(shown)} pictures, {self.seconds:g} s each."
+        if skipped:
+            line = line[:-1] + f" (pictures of {', '.join(skipped)} are skipped: the model " \
+                "does not know these emotions)."
+        return line
 
     # ------------------------------------------------------------------ running
     def _new_session(self) -> Session:

@@ -88,6 +88,11 @@ class SavedModel:
     def emotions(self) -> list[str]:
         return [str(c) for c in self.classes_]
 
+    @property
+    def n_features_in_(self) -> int | None:
+        """How many features the estimator reads (``None`` when it does not say)."""
+        return getattr(self.estimator, "n_features_in_", None)
+
     def predict(self, X):
         return self.estimator.predict(X)
 

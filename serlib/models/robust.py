@@ -156,6 +156,14 @@ def _cache_path(name: str, parts) -> Path:
     return folder / f"{name}-{h.hexdigest()}.npy"
 
 
+def _digest(array) -> str | None:
+    """A short hash of ``array`` (the babble noise), so a cache never serves features made
+    with another noise."""
+    if array is None:
+        return None
+    return hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=8).hexdigest()
+
+
 def _cached(name: str, parts, compute) -> np.ndarray:
     path = _cache_path(name, parts)
     if path.is_file():
@@ -189,7 +197,7 @@ def channel_features(table, sessions, copy: int, *, seed: int = 0, babble=None,
                                .digest(), "little") for s in names}
     order = np.argsort(sessions, kind="stable")  # one channel per worker chunk, mostly
     tasks = [(int(i), str(table["path"].iloc[i]), seeds[sessions[i]]) for i in order]
-    parts = ("channel", copy, seed, [(t[1], t[2]) for t in tasks])
+    parts = ("channel", copy, seed, [(t[1], t[2]) for t in tasks], _digest(babble))
     X = _cached("channel", parts, lambda: _run_pool(_channel_work, tasks, babble,
                                                      f"channel copy {copy + 1}" if progress else None))
     out = np.empty_like(X)
@@ -204,7 +212,7 @@ def degraded_features(table, condition: str, *, seed: int = 0, babble=None,
     to their speech as the demo does. Notebook: 08_live_demo.ipynb"""
     tasks = [(i, str(p), condition, seed * 100_003 + i, condition.startswith("window"))
              for i, p in enumerate(table["path"])]
-    parts = ("degraded", condition, seed, [t[1] for t in tasks])
+    parts = ("degraded", condition, seed, [t[1] for t in tasks], _digest(babble))
     return _cached(f"degraded-{condition}", parts,
                    lambda: _run_pool(_degrade_work, tasks, babble,
                                      condition if progress else None))
