@@ -15,7 +15,9 @@ Rows (speaker-independent throughout; the test speakers and corpora never choose
 
 Each row is scored without adaptation and with session adaptation from 1, 3 and 8 *other*
 takes of the test speaker (drawn from the speaker's other clips under the same channel,
-their labels never used; never the judged clip itself), as in a live session. ``--baseline``
+their labels never used; never the judged clip itself), as in a live session, and with
+all of the speaker's clips (the judged one included), as ``Session.rescore`` judges a
+finished session in hindsight. ``--baseline``
 adds the recipe shipped before (MLP on raw clip statistics, no augmentation, no
 adaptation) trained on the same clips, for comparison.
 
@@ -82,6 +84,8 @@ def judge(model, prior, X, groups, seed) -> dict[int, np.ndarray]:
             if n:
                 continue
             Z = X
+        elif n < 0:  # the whole session in hindsight, as Session.rescore
+            Z = adaptation.normalize_groups(X, groups, prior)
         else:
             Z = adaptation.normalize_with_takes(X, groups, prior, n, rng=seed + n)
         out[n] = np.asarray(model.predict_proba(Z))

@@ -134,6 +134,7 @@ def test_demo_page_runs_a_session_in_chromium(setup):
     finally:
         _stop(server)
     assert "3 of 3 pictures recorded" in summary, summary
+    assert "Looking back with all 3 takes of this voice" in summary, summary
     assert grid > 300  # the final grid image was drawn
     [folder] = [f for f in sessions.iterdir() if f.is_dir()]
     table = pd.read_csv(folder / "results.csv")

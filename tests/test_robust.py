@@ -188,3 +188,31 @@ def test_channel_features_are_cached(sample_root, tmp_path, monkeypatch):
 
     clean = np.asarray(extract(table, kind="stats"))
     assert clean.shape == first.shape and not np.allclose(clean, first)
+
+
+# ---------------------------------------------------------------- the benchmark's table
+def test_new_voice_table_has_a_column_per_number_of_takes(tmp_path):
+    """Columns in the order of BENCHMARK_TAKES, the hindsight column last; a recipe scored
+    without adaptation (the baseline) or a result saved before a column existed is NaN."""
+    import json
+
+    def cell(acc):
+        return {"accuracy": acc, "uar": acc - 1, "f1": acc - 2, "n": 10}
+
+    new = {"row": "r4", "scores": {
+        "robust": {"clean": {"0": cell(50.0), "1": cell(51.0), "3": cell(53.0), "8": cell(58.0),
+                             "-1": cell(60.0)}},
+        "baseline": {"clean": {"0": cell(55.0)}}}}
+    old = {"row": "r8", "scores": {"robust": {"noisy": {"0": cell(40.0), "8": cell(45.0)}}}}
+    table = robust.new_voice_table([new, old])
+    assert list(table.columns) == ["row", "channel", "recipe", "no adaptation", "1 take",
+                                   "3 takes", "8 takes", "all (rescored)"]
+    first = table.iloc[0]
+    assert (first["no adaptation"], first["8 takes"], first["all (rescored)"]) == (50.0, 58.0, 60.0)
+    assert table.iloc[1]["no adaptation"] == 55.0 and np.isnan(table.iloc[1]["1 take"])
+    assert np.isnan(table.iloc[2]["all (rescored)"]) and table.iloc[2]["8 takes"] == 45.0
+    uar = robust.new_voice_table([new], metric="uar")
+    assert uar.iloc[0]["all (rescored)"] == 59.0
+    # a folder of saved results reads the same
+    (tmp_path / "r4.json").write_text(json.dumps(new))
+    assert robust.new_voice_table(tmp_path).equals(robust.new_voice_table([new]))

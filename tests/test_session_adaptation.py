@@ -270,6 +270,33 @@ def test_rescore_adapts_every_take_to_the_whole_session(model, prompts, tmp_path
     assert list(saved["detected_adapted"].iloc[1:]) == [t.detected_adapted for t in rescored.takes[1:]]
 
 
+def test_looking_back_counts_matches_against_the_whole_session(model, plain_model, prompts,
+                                                               tmp_path):
+    """The end-of-session sentence: every judged take against all heard takes (by hand),
+    next to the live count; nothing written; nothing without adaptation."""
+    session = Session(prompts, model, folder=tmp_path / "s", calibration=True)
+    session.run(demo.FileRecorder.for_prompts(session.prompts))
+    heard = [_features(model, tmp_path / "s" / t.wav) for t in session.takes]
+    matched = 0
+    for take, x in zip(session.takes[1:], heard[1:]):
+        p = _by_hand(model, x, heard)
+        matched += max(p, key=p.get) == take.expected
+    live = sum(t.matched_adapted for t in session.takes[1:])
+    before = sorted(f.name for f in (tmp_path / "s").iterdir())
+    assert session.looking_back() == (
+        f"Looking back with all 5 takes of this voice (each picture judged again against the "
+        f"whole session): {matched} of 4 matched, {live} as judged live.")
+    assert sorted(f.name for f in (tmp_path / "s").iterdir()) == before  # no results_*.csv
+    assert len(session.takes) == 5  # the session itself is unchanged
+    # no sentence without adaptation, or before two takes were judged
+    plain = Session(prompts, plain_model, folder=tmp_path / "p")
+    plain.run(demo.FileRecorder.for_prompts(prompts))
+    assert plain.looking_back() is None
+    one = Session(prompts, model, folder=tmp_path / "one")
+    one.record_next(demo.FileRecorder.for_prompts(prompts))
+    assert one.looking_back() is None
+
+
 def test_loading_with_the_model_goes_on_adapting(model, prompts, tmp_path):
     session = Session(prompts, model, folder=tmp_path / "s")
     recorder = demo.FileRecorder.for_prompts(prompts)

@@ -712,6 +712,27 @@ class Session:
             text += f" Stopped early: {self.stopped}"
         return text
 
+    def looking_back(self) -> str | None:
+        """A sentence for the end of a session that adapted to the voice: how many
+        pictures match when every take is judged again against *all* the session's takes
+        (:meth:`rescore` with this model, nothing saved) - the hindsight a live verdict
+        cannot have. ``None`` without adaptation or with fewer than two judged takes.
+        The new-voice benchmark's "all (rescored)" column measures what this gains.
+
+        Notebook: 08_live_demo.ipynb
+        """
+        if self.adapter is None or self.model is None:
+            return None
+        live = [t for t in self.takes if t.status == "ok" and t.detected_adapted is not None]
+        if len(live) < 2:
+            return None
+        again = [t for t in self.rescore(self.model, save=False).takes
+                 if t.status == "ok" and t.detected_adapted is not None]
+        matched = sum(t.matched_adapted for t in again)
+        return (f"Looking back with all {again[0].adapt_takes} takes of this voice (each picture "
+                f"judged again against the whole session): {matched} of {len(again)} matched, "
+                f"{sum(t.matched_adapted for t in live)} as judged live.")
+
     def monotone_warning(self) -> str | None:
         """A sentence when the shown verdicts are nearly all one emotion (at least
         :data:`MONOTONE_SHARE` of at least :data:`MONOTONE_MIN_TAKES` judged takes), else

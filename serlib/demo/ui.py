@@ -16,7 +16,7 @@ import threading
 import time
 
 from serlib.demo.session import NOTHING_HEARD, Session
-from serlib.errors import RecorderError
+from serlib.errors import RecorderError, SerlibError
 
 
 def figure_png(fig, dpi: int = 80) -> bytes:
@@ -228,7 +228,6 @@ class SessionUI:
         """What the session will show, counted as the :class:`Session` will: only pictures
         of emotions the model knows (the others are named as skipped)."""
         from serlib.demo.session import CALIBRATION, _known_prompts
-        from serlib.errors import SerlibError
 
         try:
             shown = _known_prompts(self.prompts, self.model)
@@ -313,8 +312,13 @@ class SessionUI:
             if self.projector:  # the grid takes the picture's place on the screen
                 self.picture.layout.display = "none"
                 self.verdict.value = ""
-        self.summary.value = (f"<b>{html.escape(session.summary())}</b><br>Recordings and "
-                              f"results.csv are saved in the session folder "
+        try:
+            hindsight = getattr(session, "looking_back", lambda: None)()
+        except (SerlibError, OSError) as exc:  # a WAV removed meanwhile; the session is saved
+            hindsight = f"(Looking back was not possible: {exc})"
+        self.summary.value = (f"<b>{html.escape(session.summary())}</b><br>"
+                              + (f"{html.escape(hindsight)}<br>" if hindsight else "")
+                              + "Recordings and results.csv are saved in the session folder "
                               f"<code>{html.escape(session.folder.name)}</code>.")
         warning = getattr(session, "monotone_warning", lambda: None)()
         if warning:

@@ -400,13 +400,23 @@ def train_shipped(data_root=None, *, corpora=None, emotions=DEMO_EMOTIONS, copie
     return path, io.read_metadata(path)
 
 
-#: The numbers of adaptation takes the benchmark reports.
-BENCHMARK_TAKES = (0, 1, 3, 8)
+#: The numbers of adaptation takes the benchmark reports; ``-1``: every clip of the test
+#: speaker, the judged one included - what :meth:`serlib.demo.Session.rescore` does with a
+#: finished session (hindsight, so never a live verdict).
+BENCHMARK_TAKES = (0, 1, 3, 8, -1)
+
+
+def takes_label(n: int) -> str:
+    """The column name of ``n`` adaptation takes in :func:`new_voice_table`."""
+    if n < 0:
+        return "all (rescored)"
+    return "no adaptation" if n == 0 else f"{n} take{'s' if n > 1 else ''}"
 
 
 def new_voice_table(results, *, metric: str = "accuracy"):
     """The new-voice benchmark as a table: one line per row, channel and recipe, one column
-    per number of adaptation takes (``metric``: ``accuracy``, ``uar`` or ``f1``, in %).
+    per number of adaptation takes (:func:`takes_label`; ``metric``: ``accuracy``, ``uar``
+    or ``f1``, in %; NaN where a result has no such column, e.g. saved before it existed).
 
     ``results`` is a list of the benchmark's ``results/new_voice/<row>.json`` contents
     (or a folder holding them). Notebook: 08_live_demo.ipynb
@@ -423,7 +433,7 @@ def new_voice_table(results, *, metric: str = "accuracy"):
             for channel, by_n in by_channel.items():
                 line = {"row": r["row"], "channel": channel, "recipe": recipe}
                 for n in BENCHMARK_TAKES:
-                    label = "no adaptation" if n == 0 else f"{n} take{'s' if n > 1 else ''}"
-                    line[label] = by_n[str(n)][metric] if str(n) in by_n else float("nan")
+                    line[takes_label(n)] = (by_n[str(n)][metric] if str(n) in by_n
+                                            else float("nan"))
                 lines.append(line)
     return pd.DataFrame(lines)
