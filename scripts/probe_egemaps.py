@@ -16,9 +16,9 @@ affective-computing community to travel across corpora. The probe compares, on t
 four emotions of RAVDESS, TESS and EMO-DB:
 
 * feature sets ``stats`` (serlib's 234 values), ``egemaps`` (88) and both side by side;
-* every clip z-normalised with the statistics of **all** its speaker's clips (the hindsight
-  "whole session" normalisation of ``serlib predict --speaker-norm``; the benchmark's
-  "8 takes" is a little below it);
+* every clip z-normalised with the statistics of **all** its speaker's clips
+  (``serlib.evaluation.splits.speaker_normalize``, the hindsight normalisation of notebook 05;
+  the benchmark's "all (rescored)" column shrinks it towards the training voices);
 * the shipped recipe's MLP, its L2 penalty chosen on speaker-grouped folds of the training
   clips only (``serlib.models.robust.fit_robust``), no channel augmentation;
 * protocols: leave one corpus out (train on two, test the third) and RAVDESS's 6
@@ -68,14 +68,6 @@ def egemaps_matrix(paths) -> np.ndarray:
     return X
 
 
-def per_speaker_z(X: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    Z = np.empty_like(X, dtype=np.float64)
-    for g in np.unique(groups):
-        m = groups == g
-        Z[m] = (X[m] - X[m].mean(0)) / np.maximum(X[m].std(0), 1e-8)
-    return Z
-
-
 def main(argv=None) -> int:
     import pandas as pd
 
@@ -106,7 +98,7 @@ def main(argv=None) -> int:
     sets = {"stats": stats, "egemaps": ege, "stats+egemaps": np.hstack([stats, ege])}
     results = {}
     for name, X in sets.items():
-        Z = per_speaker_z(X, groups)
+        Z = splits.speaker_normalize(X, groups)
         for row, row_folds in folds.items():
             pred = np.empty(len(y), dtype=object)
             tested = np.zeros(len(y), bool)

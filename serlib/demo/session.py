@@ -298,6 +298,14 @@ def _known_prompts(prompts: list[Prompt], model) -> list[Prompt]:
     return known
 
 
+def split_prompts(prompts: list[Prompt], model) -> tuple[list[Prompt], list[Prompt]]:
+    """``(shown, skipped)``: the pictures a session with ``model`` shows (emotions it knows)
+    and the others, the calibration prompt in neither. Raises :class:`SerlibError` when the
+    model knows none of the pictures' emotions."""
+    shown = _known_prompts(prompts, model)
+    return shown, [p for p in prompts if p not in shown and p.emotion != CALIBRATION]
+
+
 def _model_name(model, fallback: str = "model") -> str:
     path = getattr(model, "path", None)
     if isinstance(path, Path):
@@ -350,9 +358,7 @@ class Session:
         self.adapt = bool(adapt)
         self.adapter = _adapter_for(model) if self.adapt else None
         given = list(prompts) if prompts is not None else find_prompts()
-        self.prompts: list[Prompt] = _known_prompts(given, model)
-        self.skipped_prompts: list[Prompt] = [p for p in given if p not in self.prompts
-                                              and p.emotion != CALIBRATION]
+        self.prompts, self.skipped_prompts = split_prompts(given, model)
         self.calibration = bool(calibration) and self.adapter is not None
         if self.calibration:
             self.prompts.insert(0, next((p for p in given if p.emotion == CALIBRATION), None)
@@ -726,8 +732,11 @@ class Session:
         live = [t for t in self.takes if t.status == "ok" and t.detected_adapted is not None]
         if len(live) < 2:
             return None
+        # From the saved recordings, exactly as a later rescore would judge them.
         again = [t for t in self.rescore(self.model, save=False).takes
                  if t.status == "ok" and t.detected_adapted is not None]
+        if not again:
+            return None
         matched = sum(t.matched_adapted for t in again)
         return (f"Looking back with all {again[0].adapt_takes} takes of this voice (each picture "
                 f"judged again against the whole session): {matched} of {len(again)} matched, "

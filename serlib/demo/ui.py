@@ -227,19 +227,18 @@ class SessionUI:
     def _pictures_line(self) -> str:
         """What the session will show, counted as the :class:`Session` will: only pictures
         of emotions the model knows (the others are named as skipped)."""
-        from serlib.demo.session import CALIBRATION, _known_prompts
+        from serlib.demo.session import split_prompts
 
         try:
-            shown = _known_prompts(self.prompts, self.model)
+            shown, skipped = split_prompts(self.prompts, self.model)
         except SerlibError as exc:
             return str(exc)
-        skipped = sorted({p.emotion for p in self.prompts
-                          if p not in shown and p.emotion != CALIBRATION})
-        line = f"{len(shown)} pictures, {self.seconds:g} s each."
-        if skipped:
-            line = line[:-1] + f" (pictures of {', '.join(skipped)} are skipped: the model " \
-                "does not know these emotions)."
-        return line
+        line = f"{len(shown)} pictures, {self.seconds:g} s each"
+        emotions = sorted({p.emotion for p in skipped})
+        if emotions:
+            line += (f" (pictures of {', '.join(emotions)} are skipped: the model does not "
+                     "know these emotions)")
+        return line + "."
 
     # ------------------------------------------------------------------ running
     def _new_session(self) -> Session:
