@@ -5,6 +5,7 @@
 #   make lab LAB_ARGS="--no-browser --port 8899"   (any `jupyter lab` option; as root,
 #                                                   --allow-root is added for you)
 #   make test PYTEST_ARGS="-n 0 tests/test_audio.py"
+#   make install CONSTRAINTS=   (newest allowed versions instead of the tested ones in constraints.txt)
 # Optional: make system-deps   (Debian/Ubuntu: PortAudio, PulseAudio, Chromium; needs root or sudo)
 
 PYTHON ?= python3
@@ -14,13 +15,18 @@ BIN     = $(VENV)/bin
 PYTEST_ARGS ?= -n 2 --dist loadfile
 # Extra options for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port 8899 --ip 0.0.0.0".
 LAB_ARGS ?=
+# The exact versions the test suite last passed with (constraints.txt, written by
+# `make lock`), so a fresh clone installs what CI tested. CONSTRAINTS= (empty) takes the
+# newest versions requirements.txt allows instead.
+CONSTRAINTS ?= constraints.txt
 # pip shows what it downloads and installs (one line per package, bars on a terminal).
-PIP = $(BIN)/python -m pip install --progress-bar on --disable-pip-version-check
+PIP = $(BIN)/python -m pip install --progress-bar on --disable-pip-version-check \
+      $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 # JupyterLab refuses to start as root without --allow-root (containers, cloud VMs).
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 ROOT_ARGS := $(if $(IS_ROOT),$(if $(findstring --allow-root,$(LAB_ARGS)),,--allow-root))
 
-.PHONY: lab install test test-install system-deps notebooks clean
+.PHONY: lab install test test-install system-deps notebooks clean lock
 
 $(BIN)/python:
 	@echo ">>> creating the virtual environment $(VENV) with $(PYTHON)"
@@ -28,14 +34,16 @@ $(BIN)/python:
 	@echo ">>> updating pip (a few seconds)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+$(VENV)/.installed: requirements.txt pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@echo ">>> installing serlib and what the notebooks need: TensorFlow, librosa, scikit-learn,"
 	@echo ">>> JupyterLab, Voila ... about 2.5 GB; about 4 minutes the first time on 2 cores, longer"
 	@echo ">>> on a slow line (downloads). One line per package follows."
 	$(PIP) -r requirements.txt
+	@echo ">>> compiling librosa's numba code once, before anything runs in parallel (about 30 s)"
+	$(BIN)/python -m serlib.warmup
 	touch $@
 
-$(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
+$(VENV)/.test-installed: requirements-test.txt $(CONSTRAINTS) $(VENV)/.installed
 	@echo ">>> installing the test tools: pytest, pytest-xdist, nbval, Playwright (under a minute)"
 	$(PIP) -r requirements-test.txt
 	touch $@
@@ -66,6 +74,12 @@ system-deps:
 # Re-execute the committed notebooks in full mode on the corpora in $$SERLIB_DATA.
 notebooks: install
 	$(BIN)/python scripts/execute_notebooks.py notebooks/[0-9]*.ipynb
+
+# After `make test` passes with newer packages (make install CONSTRAINTS= ...), record them.
+lock: test-install
+	@echo "# The exact versions serlib's test suite last passed with, on Linux, Python 3.11." > constraints.txt
+	@echo "# Used by make (pip -c); written by \`make lock\`. Not needed for pip install serlib." >> constraints.txt
+	$(BIN)/python -m pip freeze --exclude-editable >> constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

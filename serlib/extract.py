@@ -33,7 +33,11 @@ How it stays fast and never returns anything stale
   2-core development machine (480 clips) joblib's loky was as fast once its worker pool
   was warm, but its first call took 3x longer: its fresh interpreters import librosa
   again. With TensorFlow or PyTorch already loaded (forking a process that runs their
-  threads is unsafe), workers start from a clean ``forkserver`` instead.
+  threads is unsafe), workers start from a clean ``forkserver`` instead. Before the
+  first pool, :func:`serlib.warmup.warm_up` fills librosa's numba cache on disk in this
+  process: workers that compile the same function at once can damage that cache, and a
+  worker that crashes is reported as a :class:`~serlib.errors.SerlibError` saying what
+  to do (the clips finished so far stay cached).
 - **Errors.** A clip that cannot be read does not stop the others: every clip is
   processed, the good results are cached, and then one :class:`~serlib.errors.AudioError`
   lists each failed file and why (``on_error="raise"``, the default); ``"nan"`` fills the
@@ -55,8 +59,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from serlib import config
-from serlib.errors import AudioError
+from concurrent.futures.process import BrokenProcessPool
+
+from serlib import config, warmup
+from serlib.errors import AudioError, SerlibError
 from serlib.features import FEATURE_KINDS, FeatureConfig, feature_shape
 
 #: Clips per task sent to a worker process (fewer round trips than one clip per task).
@@ -279,6 +285,17 @@ def _warm_up(kind: str, cfg: FeatureConfig) -> None:
     features.compute(audio.tone(440.0, 0.5, sr=cfg.sr), kind, cfg)
 
 
+def broken_pool_error(jobs: int, *, resumes: bool = True) -> SerlibError:
+    """The error for a feature worker process that died (a crash, not a bad clip)."""
+    kept = ("the clips finished so far are kept in the feature cache and a new run resumes "
+            "from them. " if resumes else "")
+    return SerlibError(
+        f"a feature worker process stopped abruptly (one of {jobs}); {kept}A crash there is "
+        "most often a damaged numba cache of librosa: run `python -m serlib.warmup --clear`, "
+        "then run this again, or use one process (n_jobs=1, `--jobs 1`). If the machine ran "
+        "out of memory, use fewer workers.")
+
+
 def _mp_context():
     import multiprocessing as mp
 
@@ -423,6 +440,9 @@ def extract_report(clips, kind: str = "seed180", cfg: FeatureConfig | None = Non
                 size = max(1, min(CHUNK_SIZE, len(todo) // (jobs * 4) or 1))
                 chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
                 ctx = _mp_context()
+                # numba's disk cache filled here, serially: workers compiling the same
+                # librosa function at once can damage it (serlib.warmup says how)
+                warmup.warm_up()
                 if ctx.get_start_method() == "fork":
                     _warm_up(kind, cfg)  # import librosa & co. once, before forking
                 pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
@@ -432,6 +452,8 @@ def extract_report(clips, kind: str = "seed180", cfg: FeatureConfig | None = Non
                     for fut in as_completed(futures):
                         done.add(fut)
                         collect(fut.result())
+                except BrokenProcessPool as err:
+                    raise broken_pool_error(jobs) from err
                 except KeyboardInterrupt:
                     # Ctrl-C: drop the chunks not started, let the running ones finish (their
                     # clips go to the cache) and remember them, then stop

@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from serlib import audio, config, extract as ex, features
-from serlib.errors import AudioError
+from serlib.errors import AudioError, SerlibError
 from serlib.features import FeatureConfig
 
 
@@ -56,6 +56,30 @@ def test_parallel_equals_serial(clips, monkeypatch):
     serial = ex.extract(clips, n_jobs=1, progress=False, cache=False)
     parallel = ex.extract(clips, n_jobs=2, progress=False, cache=False)
     assert np.array_equal(serial, parallel)
+
+
+_WORK = ex._work
+
+
+def _killed_worker(chunk, *args):
+    """Stands in for extract._work in a forked worker: the process dies as in a crash."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_crashed_worker_is_reported_with_what_to_do(clips, monkeypatch):
+    import multiprocessing as mp
+
+    monkeypatch.setattr(ex, "MIN_PARALLEL", 2)
+    monkeypatch.setattr(ex, "_mp_context", lambda: mp.get_context("fork"))
+    monkeypatch.setattr(ex, "_work", _killed_worker)
+    with pytest.raises(SerlibError, match=r"worker process stopped abruptly.*"
+                                          r"python -m serlib\.warmup --clear.*--jobs 1"):
+        ex.extract(clips, n_jobs=2, progress=False, cache=False)
+    monkeypatch.setattr(ex, "_work", _WORK)  # the next run, with healthy workers, gives every row
+    assert np.array_equal(ex.extract(clips, n_jobs=2, progress=False, cache=False),
+                          ex.extract(clips, n_jobs=1, progress=False, cache=False))
 
 
 def test_dataframe_input_and_every_kind(clips):

@@ -103,14 +103,16 @@ def _degrade_work(tasks):
 def _run_pool(func, tasks, babble, progress: str | None, jobs: int | None = None) -> np.ndarray:
     """Run ``func`` over chunks of ``tasks`` in forked workers; rows in task order."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
-    from serlib import extract
+    from serlib import extract, warmup
 
     global _BABBLE
     _BABBLE = babble
     from serlib import channels  # noqa: F401 - imported here, so forked workers inherit it
     from serlib.features import FeatureConfig
 
+    warmup.warm_up()  # numba's disk cache filled serially, before any worker starts
     extract._warm_up("stats", FeatureConfig())
     jobs = jobs or extract.default_jobs()
     chunks = [tasks[i:i + 16] for i in range(0, len(tasks), 16)]
@@ -130,11 +132,14 @@ def _run_pool(func, tasks, babble, progress: str | None, jobs: int | None = None
             with ProcessPoolExecutor(jobs, mp_context=extract._mp_context(),
                                      initializer=extract._init_worker) as pool:
                 futures = [pool.submit(func, chunk) for chunk in chunks]
-                for fut in as_completed(futures):
-                    done = fut.result()
-                    rows.update(done)
-                    if bar is not None:
-                        bar.update(len(done))
+                try:
+                    for fut in as_completed(futures):
+                        done = fut.result()
+                        rows.update(done)
+                        if bar is not None:
+                            bar.update(len(done))
+                except BrokenProcessPool as err:
+                    raise extract.broken_pool_error(jobs, resumes=False) from err
     finally:
         if bar is not None:
             bar.close()
