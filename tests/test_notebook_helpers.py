@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -497,7 +498,8 @@ def test_browser_microphone_enables_colabs_widget_manager(monkeypatch):
 
 
 def test_binder_folder_follows_repo2docker_conventions():
-    """binder/: PortAudio from apt, the repository's requirements, a tested Python."""
+    """binder/: PortAudio from apt, the repository's requirements, a tested Python, the
+    numba warm-up after the build."""
     import re
 
     binder = REPO / "binder"
@@ -506,8 +508,12 @@ def test_binder_folder_follows_repo2docker_conventions():
     assert "libportaudio2" in apt
     reqs = [line.strip() for line in (binder / "requirements.txt").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
-    assert reqs == ["-r ../requirements.txt"]  # one list of packages, kept in one place
+    # one list of packages, kept in one place, at the versions the tests passed with
+    assert reqs == ["-r ../requirements.txt", "-c ../constraints.txt"]
     assert (binder / reqs[0].split()[1]).resolve() == REPO / "requirements.txt"
+    assert (binder / reqs[1].split()[1]).resolve() == REPO / "constraints.txt"
+    post = binder / "postBuild"  # the image carries librosa's compiled numba code
+    assert os.access(post, os.X_OK) and "python -m serlib.warmup" in post.read_text()
     runtime = (binder / "runtime.txt").read_text().strip()
     m = re.fullmatch(r"python-3\.(\d+)", runtime)
     assert m and 10 <= int(m.group(1)) <= 12, f"binder/runtime.txt: {runtime!r}"
