@@ -39,7 +39,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml $(CONSTRAINTS) | $(BIN)/pyth
 	@echo ">>> JupyterLab, Voila ... about 2.5 GB; about 4 minutes the first time on 2 cores, longer"
 	@echo ">>> on a slow line (downloads). One line per package follows."
 	$(PIP) -r requirements.txt
-	@echo ">>> compiling librosa's numba code once, before anything runs in parallel (about 30 s)"
+	@echo ">>> compiling librosa's numba code once, before anything runs in parallel (about 25 s)"
 	$(BIN)/python -m serlib.warmup
 	touch $@
 

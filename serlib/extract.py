@@ -53,13 +53,12 @@ import sqlite3
 import sys
 import tempfile
 import warnings
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-
-from concurrent.futures.process import BrokenProcessPool
 
 from serlib import config, warmup
 from serlib.errors import AudioError, SerlibError

@@ -17,10 +17,11 @@ complete before a process pool, a second test worker, a notebook kernel or a
 ``serlib predict`` subprocess needs it. It is called
 
 - by ``make install`` right after pip (``python -m serlib.warmup``), so a fresh
-  installation compiles once (about 30 s on 2 cores) instead of at a user's first
+  installation compiles once (22-25 s on 2 cores) instead of at a user's first
   ``serlib predict``;
 - by :mod:`serlib.extract` and the robust-recipe trainer before they start worker
-  processes (a few milliseconds when the cache is already there);
+  processes (once per process: about 2.5 s of loading when the cache is already
+  there, nothing after that);
 - by the test suite's ``conftest.py`` before pytest-xdist starts its workers.
 
 Run ``python -m serlib.warmup`` after installing librosa by other means (Colab, a
@@ -105,8 +106,8 @@ def _exercise() -> None:
 def warm_up(*, force: bool = False) -> float:
     """Fill librosa's numba cache in this process (once per process unless ``force``).
 
-    Returns the seconds it took: about 30 s the first time after installing librosa on
-    2 cores, a few hundred milliseconds once the cache is there.
+    Returns the seconds it took: 22-25 s the first time after installing librosa on
+    2 cores, about 2.5 s in a new process once the cache is there.
     """
     global _DONE
     if _DONE and not force:

@@ -110,10 +110,10 @@ def _run_pool(func, tasks, babble, progress: str | None, jobs: int | None = None
     global _BABBLE
     _BABBLE = babble
     from serlib import channels  # noqa: F401 - imported here, so forked workers inherit it
-    from serlib.features import FeatureConfig
 
-    warmup.warm_up()  # numba's disk cache filled serially, before any worker starts
-    extract._warm_up("stats", FeatureConfig())
+    # numba's disk cache filled serially before any worker starts; this also computes the
+    # "stats" features once, so forked workers inherit librosa and the filter banks warm
+    warmup.warm_up()
     jobs = jobs or extract.default_jobs()
     chunks = [tasks[i:i + 16] for i in range(0, len(tasks), 16)]
     rows: dict[int, np.ndarray] = {}
