@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""How long from the end of a recording to the verdict on screen (notebook 08's target: 300 ms).
+"""How long from the end of a recording to the verdict on screen (notebook 10's target: 300 ms).
 
 Times, warm (after one warm-up call), the path the live demo takes once a 7-second
 recording has arrived, with the shipped model:
@@ -14,7 +14,7 @@ The recording is a real RAVDESS sample clip placed inside 7 s of quiet room nois
 
     .venv/bin/python scripts/benchmark_demo.py [--repeats 30] [--cores 2] [--json]
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 

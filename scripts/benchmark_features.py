@@ -26,7 +26,7 @@ Usage::
 The data root defaults to ``$SERLIB_DATA`` (then the repo's ``data/``) and must hold
 ``ravdess/Actor_*/``.
 
-Notebook: 05_mlp_grid_search.ipynb (timings quoted there)
+Notebook: 06_mlp_grid_search.ipynb (timings quoted there)
 """
 from __future__ import annotations
 

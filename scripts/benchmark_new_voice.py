@@ -26,7 +26,7 @@ adaptation) trained on the same clips, for comparison.
 
 Writes ``results/new_voice/<row>.json`` and prints the table the README shows
 (``--table`` prints it again from the saved files).
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Reproduce the deep-model rows of the results table (notebooks 06 and 07).
+"""Reproduce the deep-model rows of the results table (notebooks 07 and 08).
 
     python scripts/deep_results.py rav6-cnn2d            # one row
     python scripts/deep_results.py seed-cnn1d rt-cnn2d   # several
@@ -12,7 +12,7 @@ machine gave every fold's accuracy exactly as committed. TensorFlow does not pro
 bit-for-bit equal threaded sums across machines, so elsewhere expect agreement within
 run-to-run noise (a clip or two per fold).
 
-Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Draw the prompt pictures of the live demo (notebook 08) with matplotlib.
+"""Draw the prompt pictures of the live demo (notebook 10) with matplotlib.
 
 One cartoon face per emotion, written to ``data/images/categories/<emotion>/face.png``;
 a second picture (a small scene: a plain clock, sun and balloons, a rain cloud over a

@@ -17,7 +17,7 @@ four emotions of RAVDESS, TESS and EMO-DB:
 
 * feature sets ``stats`` (serlib's 234 values), ``egemaps`` (88) and both side by side;
 * every clip z-normalised with the statistics of **all** its speaker's clips
-  (``serlib.evaluation.splits.speaker_normalize``, the hindsight normalisation of notebook 05;
+  (``serlib.evaluation.splits.speaker_normalize``, the hindsight normalisation of notebook 06;
   the benchmark's "all (rescored)" column shrinks it towards the training voices);
 * the shipped recipe's MLP, its L2 penalty chosen on speaker-grouped folds of the training
   clips only (``serlib.models.robust.fit_robust``), no channel augmentation;

@@ -1,6 +1,6 @@
 """Speaker adaptation: judge a new voice against the statistics of its own takes.
 
-Notebook 05 showed that z-normalising every speaker's features with that speaker's own
+Notebook 06 showed that z-normalising every speaker's features with that speaker's own
 clips is worth about ten points on unseen speakers: it removes what is constant about a
 voice *and about the microphone and room it comes through* (pitch range, vocal tract,
 loudness, the colouration of a cheap microphone) and keeps how each take differs from
@@ -28,7 +28,7 @@ has, so the model learns to cope with rough statistics.
 Only takes in which speech was heard enter the statistics (a silent or unusable take is
 never added; the callers check with :func:`serlib.speech.check_speech` first).
 
-Notebook: 08_live_demo.ipynb (speaker z-normalisation itself: 05_mlp_grid_search.ipynb)
+Notebook: 10_live_demo.ipynb (speaker z-normalisation itself: 06_mlp_grid_search.ipynb)
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class SpeakerPrior:
     many takes ``mean`` is worth (within- over between-speaker variance); ``sd_strength``:
     how many takes ``sd`` is worth.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     mean: np.ndarray
@@ -151,7 +151,7 @@ def prior_of(model) -> SpeakerPrior | None:
     """The :class:`SpeakerPrior` a model was trained with (from its sidecar metadata),
     or ``None`` for a model trained without speaker normalisation.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     cached = getattr(model, "_speaker_prior", None)
     if cached is not None:
@@ -182,7 +182,7 @@ class SpeakerAdapter:
     be added); ``normalize(X)`` z-normalises with the shrunk statistics of the takes kept
     so far (:meth:`SpeakerPrior.statistics`).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     def __init__(self, prior: SpeakerPrior):
@@ -220,7 +220,7 @@ def normalize_groups(X: np.ndarray, groups: Sequence, prior: SpeakerPrior) -> np
     """Every group's rows normalised with the shrunk statistics of all its rows (what a
     session with every take gives).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     X = np.asarray(X, dtype=np.float64)
     groups = np.asarray(groups).astype(str)
@@ -243,7 +243,7 @@ def normalize_with_takes(X: np.ndarray, groups: Sequence, prior: SpeakerPrior, n
     This is how the benchmark adapts to a test speaker: the takes come from the
     speaker's other clips, never from the judged clip's label.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     X = np.asarray(X, dtype=np.float64)
     rows = np.arange(len(X)) if rows is None else np.asarray(rows, dtype=int)
@@ -268,7 +268,7 @@ def simulate_adaptation(X: np.ndarray, groups: Sequence, prior: SpeakerPrior, *,
     :func:`normalize_groups` teaches a model to cope with the rough statistics of the
     first takes of a session.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     X = np.asarray(X, dtype=np.float64)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -78,7 +78,7 @@ def sniff(path: str | os.PathLike) -> str | None:
     ...), or ``None`` for anything else (or an unreadable file). Used to say "this is an
     audio file" when one is given where a model is expected.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     try:
         with open(path, "rb") as fh:
@@ -100,7 +100,7 @@ def _looks_like_text(head: bytes) -> bool:
 def check_file(path: str | os.PathLike) -> None:
     """Raise :class:`AudioError` if ``path`` is missing, not a regular file, or empty.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     path = Path(path)
     if not path.exists():
@@ -343,7 +343,7 @@ def rms_dbfs(y: np.ndarray) -> float:
 def is_silent(y: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
     """True when the RMS level of ``y`` is below ``threshold_dbfs`` (default -60 dBFS).
 
-    Notebook: 08_live_demo.ipynb (refusing to classify a silent recording)
+    Notebook: 10_live_demo.ipynb (refusing to classify a silent recording)
     """
     return rms_dbfs(y) < threshold_dbfs
 

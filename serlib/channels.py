@@ -17,7 +17,7 @@ model trained only on them learns, among the cues of emotion, the fingerprints o
 channel: the balance between low and high frequencies, the silence between words, the
 level. On a laptop microphone in a classroom those cues move although the emotion does
 not, and the model's verdict moves with them (the classic "it always says *sad*").
-Two remedies meet in notebook 08: normalising features per speaker/session (which
+Two remedies meet in notebook 10: normalising features per speaker/session (which
 removes a fixed colouration and level), and training on clips passed through many
 simulated channels, so that the model must ignore them.
 
@@ -47,7 +47,7 @@ arithmetic are numpy/scipy, because audiomentations has no synthetic RIR with a 
 RT60 (its RoomSimulator needs pyroomacoustics and a shoebox geometry, which is slower and
 more than we need) and measures SNR against the whole clip rather than the active level.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ def active_power(y: np.ndarray, sr: int = SAMPLE_RATE) -> float:
     A clip shorter than one frame counts as one frame. Returns 0.0 for an all-zero
     signal. This is the speech level every SNR in this module refers to.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     y = np.asarray(y, dtype=np.float64)
     frame = max(1, int(round(ACTIVE_FRAME_SECONDS * sr)))
@@ -188,7 +188,7 @@ def active_power(y: np.ndarray, sr: int = SAMPLE_RATE) -> float:
 def snr_db(speech: np.ndarray, noise: np.ndarray, sr: int = SAMPLE_RATE) -> float:
     """The SNR of ``speech + noise`` as this module defines it: active speech power / noise power.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     p_noise = float(np.mean(np.asarray(noise, dtype=np.float64) ** 2))
     p_speech = active_power(speech, sr)
@@ -211,7 +211,7 @@ def _speech_power(y: np.ndarray, sr: int) -> float:
 def add_noise(y: np.ndarray, noise: np.ndarray, snr: float, *, sr: int = SAMPLE_RATE) -> np.ndarray:
     """``y`` plus ``noise`` scaled to ``snr`` dB below the active speech level (same length).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     y, noise = _check_signal(y), _check_signal(noise, "noise")
     if noise.size != y.size:
@@ -230,7 +230,7 @@ def add_noise(y: np.ndarray, noise: np.ndarray, snr: float, *, sr: int = SAMPLE_
 def white_noise(n: int, *, seed) -> np.ndarray:
     """``n`` samples of Gaussian white noise with unit power.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     return _rng(seed).standard_normal(int(n), dtype=np.float32)
 
@@ -240,7 +240,7 @@ def pink_noise(n: int, *, seed, sr: int = SAMPLE_RATE) -> np.ndarray:
 
     Nothing below 20 Hz (no rumble or DC, which would make the level drift over seconds).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     size = scipy.fft.next_fast_len(int(n), real=True)  # FFT sizes with small factors are fast
     spectrum = scipy.fft.rfft(_rng(seed).standard_normal(size, dtype=np.float32))
@@ -259,7 +259,7 @@ def make_babble(clips, seconds: float, *, seed, talkers: int = 6, sr: int = SAMP
     point; the talkers are summed. Pass clips of speakers who are *not* the ones the
     babble will be mixed with (for the benchmark: other actors than the test speaker).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     clips = list(clips) if clips is not None else []
     if not clips:
@@ -313,7 +313,7 @@ def room_impulse_response(rt60: float, *, seed, drr_db: float = 0.0, sr: int = S
     1.2 x ``rt60``, and the decay rates are corrected once so that the broadband
     :func:`rt60_schroeder` of the result is ``rt60`` (within a few per cent).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     if not 0.05 <= rt60 <= 3.0:
         raise ChannelError(f"rt60={rt60}: choose a reverberation time between 0.05 and 3 s "
@@ -352,7 +352,7 @@ def rt60_schroeder(rir: np.ndarray, sr: int = SAMPLE_RATE) -> float:
     fitted where it falls from -5 to -35 dB (T30; T20, -5 to -25 dB, if it never reaches
     -35) and extrapolated to 60 dB.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     energy = np.cumsum(np.asarray(rir, dtype=np.float64)[::-1] ** 2)[::-1]
     edc = 10.0 * np.log10(np.maximum(energy / energy[0], 1e-30))
@@ -367,7 +367,7 @@ def rt60_schroeder(rir: np.ndarray, sr: int = SAMPLE_RATE) -> float:
 def reverberate(y: np.ndarray, rir: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.ndarray:
     """``y`` convolved with ``rir`` (FFT), cut to ``len(y)``, at the input's active level.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     y, rir = _check_signal(y), _check_signal(rir, "rir")
     wet = signal.fftconvolve(y, rir)[: y.size]
@@ -421,7 +421,7 @@ def _telephone_filter():
 def telephone(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Telephone line: down to 8 kHz (nothing above 4 kHz survives), band-pass 300-3400 Hz, back up.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     y = _check_signal(y)
     narrow = resample(y, _check_rate(sr), TELEPHONE_RATE)
@@ -450,7 +450,7 @@ def _apply(chain, y: np.ndarray, sr: int) -> np.ndarray:
 def laptop_mic(y: np.ndarray, *, seed, sr: int = SAMPLE_RATE) -> np.ndarray:
     """The fixed laptop-microphone colouration of :data:`LAPTOP_MIC`, self-noise included.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     coloured = _apply(_laptop_filters(), _check_signal(y), _check_rate(sr))
     hiss = white_noise(y.size, seed=seed)
@@ -462,7 +462,7 @@ def in_window(y: np.ndarray, *, seed, seconds: float = WINDOW_SECONDS, sr: int =
 
     A clip longer than the window keeps its length (only the room noise is added).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     y, rng = _check_signal(y), _rng(seed)
     n = max(int(round(seconds * _check_rate(sr))), y.size)
@@ -501,7 +501,7 @@ def degrade(y: np.ndarray, condition: str, *, seed, babble: np.ndarray | None = 
     Returns a new float32
     array of ``len(y)`` samples (``window-7s``: 7 s, or ``len(y)`` if longer).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     if condition not in CONDITIONS:
         raise _condition_error(condition)
@@ -548,7 +548,7 @@ def mp3_available() -> bool:
 class ChannelParams:
     """The parameters of one random session channel (all drawn by :func:`session_channel`).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     seed: int
@@ -585,7 +585,7 @@ SESSION_DRAW = {
 def draw_channel_params(seed: int) -> ChannelParams:
     """Draw one session channel's parameters from ``seed`` (see :data:`SESSION_DRAW`).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     seed = int(seed)
     rng = np.random.default_rng([seed, 0x5e55])
@@ -642,7 +642,7 @@ class Channel:
     be sent to worker processes. An all-zero clip raises :class:`ChannelError` when the
     channel adds noise (there is no speech level to set it against): skip silent clips.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     params: ChannelParams
@@ -734,7 +734,7 @@ def session_channel(seed: int, *, babble: np.ndarray | None = None, sr: int = SA
     telephone line (10 %) or MP3 codec (15 %, when fast-mp3-augment is installed). The
     draw is :func:`draw_channel_params`; a seed gives the same channel on every machine.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ChannelError(f"seed={seed!r}: session_channel takes an int seed (one per pseudo-session).")

@@ -43,7 +43,7 @@ How it stays fast and never returns anything stale
   lists each failed file and why (``on_error="raise"``, the default); ``"nan"`` fills the
   failed rows with NaN and ``"skip"`` drops them (see :func:`extract_report` for which).
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ PYTHON_ADVICE = ("Fix or remove these files, or pass on_error='skip' (drop them)
 def file_hash(path: str | os.PathLike) -> str:
     """BLAKE2b-128 of a file's bytes, as 32 hex digits (the cache's content key).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
@@ -155,7 +155,7 @@ def _librosa_version() -> str:
 def cache_root() -> Path:
     """Folder of the feature cache: ``<cache_dir()>/features``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     return config.cache_dir() / "features"
 
@@ -163,7 +163,7 @@ def cache_root() -> Path:
 def cache_folder(kind: str, cfg: FeatureConfig | None = None) -> Path:
     """Folder holding the cached ``kind`` features computed with ``cfg``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     cfg = cfg or FeatureConfig()
     return cache_root() / f"{kind}-{cfg.key()}-librosa{_librosa_version()}"
@@ -172,7 +172,7 @@ def cache_folder(kind: str, cfg: FeatureConfig | None = None) -> Path:
 def clear_cache() -> int:
     """Delete every cached feature and the hash memo; returns the number of files removed.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import shutil
 
@@ -314,7 +314,7 @@ def _mp_context():
 def default_jobs() -> int:
     """Worker processes used when ``n_jobs`` is None: the CPUs this process may use.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -331,7 +331,7 @@ class ExtractResult:
     that hold features; ``errors`` maps each failed path to the reason; ``cached`` counts
     the clips that came from the cache.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
 
     X: np.ndarray
@@ -369,7 +369,7 @@ def extract_report(clips, kind: str = "seed180", cfg: FeatureConfig | None = Non
                    cache: bool = True) -> ExtractResult:
     """Like :func:`extract`, but never raises for bad clips: returns an :class:`ExtractResult`.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     if kind not in FEATURE_KINDS:
         raise ValueError(f"unknown feature kind {kind!r}; choose one of {sorted(FEATURE_KINDS)}.")
@@ -485,7 +485,7 @@ def extract(clips, kind: str = "seed180", cfg: FeatureConfig | None = None,
     file and why; ``"nan"`` returns NaN rows for them; ``"skip"`` leaves them out (then
     use :func:`extract_report` to know which rows remain).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     if on_error not in ("raise", "nan", "skip"):
         raise ValueError(f"on_error must be 'raise', 'nan' or 'skip', not {on_error!r}.")
@@ -506,7 +506,7 @@ def extract_inputs(clips, feature_kind: str, progress: bool = False):
     ``(n_clips, 234)`` array, ``"logmel+mfcc_seq"`` a tuple of two arrays, one per model
     input. Also ``serlib.evaluation.protocol.features_for``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     kinds = feature_kind.split("+")
     arrays = tuple(extract(clips, kind, progress=progress) for kind in kinds)

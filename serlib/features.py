@@ -20,14 +20,14 @@ Clip-level representations, each a function ``f(y, cfg) -> np.ndarray`` listed i
 :data:`FEATURE_KINDS`:
 
 - ``"seed180"``: :func:`seed_vector`, the seed project's 180 values per clip: 40 MFCC
-  means, 12 chroma means, 128 mel-band means (02_mfcc, 03_chroma, 05_mlp_grid_search).
+  means, 12 chroma means, 128 mel-band means (02_mfcc, 03_chroma, 06_mlp_grid_search).
 - ``"stats"``: :func:`stats_vector`, a richer summary (means, standard deviations,
   deltas, energy, spectral shape, pitch); :func:`stats_feature_names` names each value.
 - ``"mfcc40"``: :func:`mfcc_means`, the 40 MFCC means alone (the seed's 1-D CNN input).
 - ``"logmel"``: :func:`logmel_image`, a fixed-size log-mel image (n_mels x 188 frames,
-  3.0 s) for 2-D CNNs and ResNet (06_cnn.ipynb, 07_resnet_transfer.ipynb).
+  3.0 s) for 2-D CNNs and ResNet (07_cnn.ipynb, 08_resnet_transfer.ipynb).
 - ``"mfcc_seq"``: :func:`mfcc_sequence`, a fixed-length MFCC sequence (188 frames x 40)
-  for recurrent models (06_cnn.ipynb).
+  for recurrent models (07_cnn.ipynb).
 
 Notebook: 01_mel_scale.ipynb, 02_mfcc.ipynb, 03_chroma.ipynb
 """
@@ -386,7 +386,7 @@ def seed_vector(y: np.ndarray, cfg: FeatureConfig | None = None) -> np.ndarray:
     the mel spectrogram (power). All three means come from one STFT here, where the seed
     called librosa three times.
 
-    Notebook: 05_mlp_grid_search.ipynb (introduced in 02_mfcc.ipynb and 03_chroma.ipynb)
+    Notebook: 06_mlp_grid_search.ipynb (introduced in 02_mfcc.ipynb and 03_chroma.ipynb)
     """
     s = _spectra(y, cfg)
     return np.concatenate([s.mfcc.mean(axis=1), s.chroma.mean(axis=1),
@@ -396,7 +396,7 @@ def seed_vector(y: np.ndarray, cfg: FeatureConfig | None = None) -> np.ndarray:
 def mfcc_means(y: np.ndarray, cfg: FeatureConfig | None = None) -> np.ndarray:
     """The 40 MFCC means alone (kind ``"mfcc40"``, the seed's 1-D CNN input).
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     return _spectra(y, cfg).mfcc.mean(axis=1).astype(np.float32)
 
@@ -428,7 +428,7 @@ def _pitch(s: Spectra) -> tuple[np.ndarray, np.ndarray]:
 def stats_feature_names(cfg: FeatureConfig | None = None) -> list[str]:
     """Names of the values in :func:`stats_vector`, in order.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     cfg = cfg or DEFAULT
     names: list[str] = []
@@ -465,7 +465,7 @@ def stats_vector(y: np.ndarray, cfg: FeatureConfig | None = None) -> np.ndarray:
     waveform. 234 values at the default settings; about 10 ms per 4-s clip, half of
     it YIN.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     s = _spectra(y, cfg)
     cfg = s.cfg
@@ -521,7 +521,7 @@ def logmel_image(y: np.ndarray, cfg: FeatureConfig | None = None) -> np.ndarray:
     with the clip's own floor value (its quietest dB level), so padding looks like
     silence. ``float32``, not rescaled (a model normalises it).
 
-    Notebook: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+    Notebook: 07_cnn.ipynb, 08_resnet_transfer.ipynb
     """
     s = _spectra(y, cfg)
     lm = s.log_mel
@@ -536,7 +536,7 @@ def mfcc_sequence(y: np.ndarray, cfg: FeatureConfig | None = None) -> np.ndarray
     cropped around their middle; shorter ones are padded on both sides with zeros, so a
     ``keras.layers.Masking(mask_value=0.0)`` can skip the padding.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     s = _spectra(y, cfg)
     return np.ascontiguousarray(_fix_frames(s.mfcc, s.cfg.sequence_frames, 0.0).T,
@@ -556,7 +556,7 @@ FEATURE_KINDS: dict[str, Callable[..., np.ndarray]] = {
 def feature_shape(kind: str, cfg: FeatureConfig | None = None) -> tuple[int, ...]:
     """Shape of one clip's ``kind`` features under ``cfg`` (without computing any).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     cfg = cfg or DEFAULT
     shapes = {
@@ -574,7 +574,7 @@ def feature_shape(kind: str, cfg: FeatureConfig | None = None) -> tuple[int, ...
 def compute(y: np.ndarray, kinds, cfg: FeatureConfig | None = None) -> dict[str, np.ndarray]:
     """Several feature kinds of one signal from one STFT: ``{kind: array}``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     if isinstance(kinds, str):
         kinds = [kinds]

@@ -12,7 +12,7 @@ sidecar and predicts with numpy alone, so ``serlib predict`` imports neither
 scikit-learn nor TensorFlow (only numpy and the feature code, i.e. librosa and SciPy).
 Other scikit-learn models load through skops; a Keras model loads TensorFlow.
 
-Notebook: 05_mlp_grid_search.ipynb (and 08_live_demo.ipynb)
+Notebook: 06_mlp_grid_search.ipynb (and 10_live_demo.ipynb)
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Prediction:
     ``file`` is set by :func:`predict_file`. ``to_dict()`` gives the JSON form that
     ``serlib predict --json`` prints.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
 
     emotion: str | None
@@ -104,7 +104,7 @@ def load_model(path: str | os.PathLike | None = None, *, portable: bool = True):
     another scikit-learn major version, or when its speaker prior is damaged; the message
     says how to retrain it.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from serlib.models import io
 
@@ -178,7 +178,7 @@ def _mono16k(y: np.ndarray, sr: int) -> np.ndarray:
 def features_for(model, y: np.ndarray, sr: int = SAMPLE_RATE):
     """The feature row(s) ``model`` expects for one signal (shape ``(1, ...)``, or a tuple).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from serlib import features
 
@@ -199,7 +199,7 @@ def model_input(model, X, takes=None):
     speaker, shrunk towards the training population's - or with the population's alone
     when there are none. Any other model gets ``X`` unchanged (and ``takes`` is ignored).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.adaptation import prior_of
 
@@ -228,7 +228,7 @@ def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, check: bool =
 
     Raises :class:`~serlib.errors.AudioError` for an empty signal or one with NaN/inf.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     y = _mono16k(y, sr)
     notes: list[str] = []
@@ -263,7 +263,7 @@ def predict_file(model, path: str | os.PathLike) -> Prediction:
     holds, with a warning that says how much is missing (an
     :class:`~serlib.errors.AudioWarning`, also in ``Prediction.warnings``).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from serlib.audio import load_with_notes
 

@@ -13,7 +13,7 @@ The live demo (:func:`serlib.demo.analyse`), ``serlib record``, :func:`serlib.pr
 :func:`serlib.predict.predict_signal` and ``serlib predict`` all use this one test, so a
 silent file gets the same answer ("no speech heard ...") wherever it comes from.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class SpeechCheck(NamedTuple):
     at :data:`~serlib.config.SAMPLE_RATE`). ``peak`` is the largest absolute sample;
     above 1.0 the recording lies beyond full scale (see :attr:`beyond_full_scale`).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     heard: bool
@@ -80,7 +80,7 @@ class SpeechCheck(NamedTuple):
 def frame_levels(y: np.ndarray, frame: int = 1024, hop: int = 256) -> np.ndarray:
     """RMS level of each frame in dBFS (``-200`` for digital silence).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     y = np.asarray(y, dtype=np.float32)
     if y.size < frame:
@@ -97,7 +97,7 @@ def speech_part(y: np.ndarray, sr: int = SAMPLE_RATE, *, return_index: bool = Fa
     judged mostly on silence, unlike the training clips. With ``return_index=True``
     returns ``(part, (start, stop))`` in samples.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.audio import trim_silence
 
@@ -125,7 +125,7 @@ def check_speech(y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = QU
     :data:`MIN_SPEECH_SECONDS`. The levels are measured at
     :data:`~serlib.config.SAMPLE_RATE` (``y`` is resampled first if needed).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.audio import resample
 

@@ -239,4 +239,4 @@ def test_simulate_adaptation_shapes_choices_and_seed(prior):
 
 
 def test_module_docstring_names_its_notebook():
-    assert "Notebook: 08_live_demo.ipynb" in adaptation.__doc__
+    assert "Notebook: 10_live_demo.ipynb" in adaptation.__doc__

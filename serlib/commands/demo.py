@@ -18,7 +18,7 @@ most the recording under way. The command never opens a browser by itself unless
 Settings reach the page through a small JSON file named by ``$SERLIB_DEMO_SETTINGS``
 (typed values, no quoting rules, and what the page ran with can be read back).
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Example, the seed's protocol::
     serlib evaluate --model seed-mlp --train ravdess --protocol random \
         --emotions angry,sad,disgust,happy --test-size 0.25 --seed 7 --json
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ The file holds ``X`` (clips x features, float32) and, row for row, ``emotion``,
 with ``np.load(file)``, no pickle), plus ``kind``, ``config`` (the FeatureConfig as
 JSON), ``config_key`` and, for ``stats``, ``feature_names``.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ CLI_ADVICE = "Fix or remove these files, or add --on-error skip to leave them ou
 def register(subparsers) -> None:
     """Add the ``features`` command to the ``serlib`` parser.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     p = subparsers.add_parser(
         "features", help="extract features of a corpus into an .npz file",
@@ -52,7 +52,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     """Extract the features and write the ``.npz``; returns the exit code.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import json
     import sys

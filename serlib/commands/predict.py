@@ -18,7 +18,7 @@ Exit status: 0 when at least one file was judged and every file could be read;
 1 when no file had speech to judge; 2 when a file could not be read (or the model, or
 ``--speaker-norm`` was given for a model trained without speaker normalisation).
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ and then saved into DIR, so every call adapts a little more. The JSON then also 
 ``adapt_takes`` (how many takes the statistics used) and ``emotion_unadapted`` (the
 verdict without adaptation). A take in which nothing was heard is not saved into DIR.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 

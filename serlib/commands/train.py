@@ -6,11 +6,11 @@ The shipped model in ``models/`` (the live demo's) is made by exactly this comma
 
 ``--recipe robust`` (:mod:`serlib.models.robust`) trains the demo's four emotions on every
 corpus in the data root, with channel augmentation and speaker normalisation; the default
-``--recipe plain`` fits a registered model on raw features, as notebook 05 teaches.
+``--recipe plain`` fits a registered model on raw features, as notebook 06 teaches.
 Both write ``NAME.skops``, ``NAME.json`` and, for an exportable MLP, ``NAME.npz``
 (:mod:`serlib.models.portable`).
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 

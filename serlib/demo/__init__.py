@@ -10,7 +10,7 @@ first use::
     demo.SessionUI(prompts, recorder=recorder)         # start button, pictures, grid
     demo.class_report("collected/").plot()             # what a class's sessions show
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 

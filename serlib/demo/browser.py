@@ -21,7 +21,7 @@ The kernel's main thread must be free to receive those messages, so
 denied, no microphone, page not served over https/localhost) is shown in the widget
 and raised in the kernel as a :class:`~serlib.errors.RecorderError`.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -198,7 +198,7 @@ class BrowserMicrophone(Recorder):
         timeout: seconds to wait beyond the recording length (the first time the browser
             asks the user for permission, which takes a moment).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     name = "browser microphone"
@@ -272,7 +272,7 @@ class BrowserMicrophone(Recorder):
         browser refuses the microphone, when it does not answer in time, or when the
         microphone stops part-way.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         self._check()
         if threading.current_thread() is threading.main_thread():

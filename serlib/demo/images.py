@@ -10,7 +10,7 @@ The optional calibration prompt (:func:`calibration_prompt`) is not an emotion: 
 student reads :data:`CALIBRATION_TEXT` in a normal voice, and that take gives speaker
 adaptation a first reference of the voice (and microphone) without a verdict.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def prompts_dir(folder: str | os.PathLike | None = None) -> Path:
     """Where the prompt pictures are: ``folder``, else ``<data root>/images/categories``
     when that exists, else the bundled ``data/images/categories``.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     if folder is not None:
         return Path(folder).expanduser()
@@ -80,7 +80,7 @@ def find_prompts(folder: str | os.PathLike | None = None, *, emotions=None,
     Returns the pictures sorted by emotion (serlib's teaching order) and file name.
     Raises :class:`SerlibError` when the folder holds no pictures.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     root = prompts_dir(folder)
     if not root.is_dir():
@@ -116,7 +116,7 @@ def calibration_prompt(folder: str | os.PathLike | None = None) -> Prompt:
     The picture is the first ``calibration.*`` found in ``folder``, in the data root's
     ``images/`` folder, or the bundled ``data/images/calibration.png``.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     places = [Path(folder).expanduser()] if folder is not None else []
     places += [config.data_root() / "images", config.BUNDLED_DATA / "images"]

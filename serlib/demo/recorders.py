@@ -18,7 +18,7 @@ user interface can draw a countdown. Three recorders exist:
 
 :func:`choose_recorder` tries them in that order and says why it skipped each.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ PORTAUDIO_ADVICE = ("install libportaudio2 (Debian/Ubuntu: sudo apt install libp
 class Recorder:
     """Base class of the recorders. Subclasses implement :meth:`_check` and :meth:`record`.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     #: Short name used in messages and in the session's metadata.
@@ -87,7 +87,7 @@ def _tick(progress, elapsed: float, total: float) -> None:
 def import_sounddevice():
     """Import sounddevice, turning a missing PortAudio library into a clear RecorderError.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     try:
         return importlib.import_module("sounddevice")
@@ -129,7 +129,7 @@ class KernelMicrophone(Recorder):
             name as :func:`sounddevice.query_devices` lists it (e.g. ``"pulse"``).
         stall_seconds: when no audio arrives for this long, the device is taken as lost.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     name = "kernel microphone"
@@ -183,7 +183,7 @@ class KernelMicrophone(Recorder):
         Raises :class:`RecorderError` when the device cannot be opened or stops
         delivering sound part-way (unplugged, taken by another program).
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         sd = import_sounddevice()
         info = self._device_info(sd)
@@ -239,7 +239,7 @@ def sample_clips_for(emotions, folder: str | os.PathLike | None = None) -> list[
     Used by the file recorder so that a classroom without microphones still sees the
     model at work on real emotional speech.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.datasets import load_corpus
     from serlib import config
@@ -268,7 +268,7 @@ class FileRecorder(Recorder):
         realtime: wait as long as a real recording would take, with progress updates
             (feels like the real thing in a classroom); False returns at once.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     name = "file recorder"
@@ -283,7 +283,7 @@ class FileRecorder(Recorder):
     def for_prompts(cls, prompts, *, realtime: bool = False, folder=None) -> "FileRecorder":
         """A file recorder whose n-th clip is a sample clip of the n-th prompt's emotion.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         return cls(sample_clips_for([p.emotion for p in prompts], folder), realtime=realtime)
 
@@ -302,7 +302,7 @@ class FileRecorder(Recorder):
     def record(self, seconds: float, progress=None) -> np.ndarray:
         """Return the next clip (at most ``seconds`` long) as float32 mono at 16 kHz.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         from serlib.audio import load
 
@@ -333,7 +333,7 @@ def choose_recorder(prefer=("kernel", "browser", "files"), *, device=None, promp
     ``clips`` or, with ``prompts``, of sample clips matching the prompts' emotions.
     The reasons are printed when ``verbose`` and kept in ``recorder.skipped``.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     skipped: list[str] = []
     for kind in prefer:

@@ -20,7 +20,7 @@ an unreadable zip) is listed in :attr:`ClassReport.problems` and left out; a WAV
 does not open is listed too, but its verdict, given in class, still counts. Nothing
 stops the report.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class ClassReport:
             (empty where the session had no adaptation), ``status``, ``wav``.
         problems: a :class:`Problem` per bad folder, zip or WAV.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     takes: object  # pandas.DataFrame
@@ -90,7 +90,7 @@ class ClassReport:
         only sessions that ran with speaker adaptation count, judged by their adapted
         verdict.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         import pandas as pd
 
@@ -109,7 +109,7 @@ class ClassReport:
         """One row per student: takes, judged, nothing heard, matched, accuracy (matched
         over judged takes), and the same with adaptation (NaN where a session had none).
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         import pandas as pd
 
@@ -189,7 +189,7 @@ class ClassReport:
         """Confusion matrix (with adaptation beside it, where sessions had it) and the
         students' accuracy against guessing. Returns ``(fig, axes)``.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         import matplotlib.pyplot as plt
 
@@ -388,7 +388,7 @@ def class_report(folders) -> ClassReport:
 
     Bad folders never stop the report: each is listed in ``report.problems``.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     import pandas as pd
 
@@ -427,7 +427,7 @@ def replayed_class(parent, prompts=None, *, model=None, speakers: int = 4, table
     when they have none). ``table`` is a corpus table (default: the bundled RAVDESS
     sample); sessions go to ``parent/<speaker>/``. Returns the session folders.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.demo.images import find_prompts
     from serlib.demo.recorders import FileRecorder

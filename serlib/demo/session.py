@@ -42,7 +42,7 @@ statistics. A silent, too quiet, hum-only or too short take is saved and reporte
 The user interface (:mod:`serlib.demo.ui`) is a thin layer over :meth:`Session.record_next`;
 tests and the command line use this module directly.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def sessions_dir() -> Path:
     """Where new session folders go: ``$SERLIB_SESSIONS``, else the user's data folder
     (e.g. ``~/.local/share/serlib/sessions`` on Linux). Never inside the data root.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     env = os.environ.get(SESSIONS_ENV, "").strip()
     if env:
@@ -202,7 +202,7 @@ def analyse(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = 
     :func:`serlib.speech.check_speech`). Otherwise the model judges the speech part
     (:func:`speech_part`).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.audio import resample
     from serlib.predict import predict_signal
@@ -227,7 +227,7 @@ def hear(model, y: np.ndarray, *, quiet_dbfs: float = QUIET_DBFS,
     at :data:`SAMPLE_RATE`. The features are computed once per take and serve both
     verdicts (with and without adaptation) and the speaker statistics.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.predict import features_for
 
@@ -241,7 +241,7 @@ def judge(model, X, takes=None):
     population's, i.e. no adaptation) when the model has a speaker prior
     (:func:`serlib.predict.model_input`).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.adaptation import prior_of
     from serlib.predict import Prediction, model_input
@@ -260,7 +260,7 @@ def speaker_takes(model, wavs, *, quiet_dbfs: float = QUIET_DBFS) -> np.ndarray:
     ``(takes, features)`` (``(0, 0)`` when none was heard). What ``serlib record --session`` and :meth:`Session.rescore`
     put into the speaker statistics.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     import warnings
 
@@ -340,7 +340,7 @@ class Session:
             statistics when speech was heard, gets no verdict and is never scored. Only
             with adaptation (without it the take would serve nothing, so it is left out).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     def __init__(self, prompts=None, model=None, *, folder: str | os.PathLike | None = None,
@@ -425,7 +425,7 @@ class Session:
         nothing was heard never enters them. The calibration take only
         enters the statistics.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         from serlib.audio import resample, save
 
@@ -473,7 +473,7 @@ class Session:
         stopped: :attr:`stopped` holds the message, everything recorded so far stays on
         disk, and the :class:`RecorderError` is raised again for the caller to show.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         if self.next_prompt() is None:
             raise SerlibError("This session is over: start a new Session to record more.")
@@ -497,7 +497,7 @@ class Session:
         each result. A recorder failure stops the session cleanly (see
         :meth:`record_next`); :attr:`stopped` then says why.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         while (prompt := self.next_prompt()) is not None:
             if on_prompt is not None:
@@ -514,7 +514,7 @@ class Session:
     def table(self):
         """The results as a pandas DataFrame (one row per picture, ``p_<emotion>`` columns).
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         import pandas as pd
 
@@ -575,7 +575,7 @@ class Session:
         statistics are rebuilt from the saved recordings, so recording more goes on
         adapting.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         import pandas as pd
 
@@ -657,7 +657,7 @@ class Session:
         ``adapt_takes`` says how many. The verdict without adaptation is judged as in
         the session.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         from serlib.audio import load
 
@@ -725,7 +725,7 @@ class Session:
         cannot have. ``None`` without adaptation or with fewer than two judged takes.
         The new-voice benchmark's "all (rescored)" column measures what this gains.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         if self.adapter is None or self.model is None:
             return None
@@ -748,7 +748,7 @@ class Session:
         ``None``. That usually means the model hears the voice or the microphone rather
         than the emotions; the sentence says what to try.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         from collections import Counter
 
@@ -769,7 +769,7 @@ class Session:
         """The end-of-session grid: each picture, expected vs detected emotion, and a
         bar chart of the model's probabilities. Returns ``(fig, axes)``.
 
-        Notebook: 08_live_demo.ipynb
+        Notebook: 10_live_demo.ipynb
         """
         import matplotlib.pyplot as plt
 

@@ -6,7 +6,7 @@ their probabilities. The session runs in a worker thread so the kernel stays fre
 receive the browser microphone's sound and the page stays responsive (a Stop button
 ends the session after the current picture).
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def result_html(take) -> str:
     verdict without adaptation is shown small beside it; a calibration take gets thanks
     instead of a verdict.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     if take.status == "calibration":
         return f"<span class='serlib-heard'>{html.escape(CALIBRATION_THANKS)}</span>"
@@ -124,7 +124,7 @@ class SessionUI:
 
     After the run, ``ui.session`` holds the :class:`Session` (results, folder).
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
 
     def __init__(self, prompts=None, *, recorder=None, model=None, seconds: float = 7.0,
@@ -376,7 +376,7 @@ def demo_page(settings: dict | None = None):
     model, no microphone) is shown on the page as one large sentence instead of a
     traceback.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     import os
 

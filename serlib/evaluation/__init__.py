@@ -5,7 +5,7 @@
 * :mod:`.metrics` - accuracy, UAR, macro F1, kappa, MCC, confusion matrix and its plot.
 * :mod:`.protocol` - :func:`evaluate`, which runs a registered model under a protocol.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from serlib.evaluation.metrics import (SCORE_NAMES, confusion, most_confused, per_class_report,
                                        plot_confusion, scores)

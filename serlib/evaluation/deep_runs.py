@@ -17,7 +17,7 @@ Protocols:
   2 men each). Early stopping holds out whole *training* speakers.
 * ``cross``: train on some corpora, test on another (EMO-DB, German), never seen.
 
-Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
 """
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def run(name: str, data_root=None, quick: bool | None = None, save_json: bool = 
     ``overrides`` changes model settings (e.g. ``{"epochs": 5}``); results with overrides
     are not saved either.
 
-    Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+    Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
     """
     from serlib.evaluation import metrics, splits
     from serlib.evaluation.protocol import features_for
@@ -295,7 +295,7 @@ def load_or_run(name: str, data_root=None, quick: bool | None = None, progress: 
     In quick mode (tests) a missing row is run small (seconds, meaningless numbers,
     not saved) when its corpora are present. Returns None when neither is possible.
 
-    Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+    Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
     """
     quick = config.quick_mode() if quick is None else quick
     saved = load_result(name)
@@ -313,7 +313,7 @@ def load_or_run(name: str, data_root=None, quick: bool | None = None, progress: 
 def report(name: str) -> str:
     """:func:`describe` of the saved result of row ``name``, or how to compute it.
 
-    Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+    Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
     """
     r = load_result(name)
     if r is None:
@@ -324,7 +324,7 @@ def report(name: str) -> str:
 def describe(result: dict) -> str:
     """One line: the row, its protocol and its scores (every accuracy names its protocol).
 
-    Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+    Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
     """
     if result is None:
         return "(not available: the data root lacks a corpus this row needs)"
@@ -361,7 +361,7 @@ def _protocol_label(r: Run, n_splits: int) -> str:
 def load_result(name: str) -> dict | None:
     """The saved result of row ``name`` (from ``results/deep/``), or None.
 
-    Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+    Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
     """
     p = RESULTS_DIR / f"{name}.json"
     return json.loads(p.read_text()) if p.is_file() else None
@@ -371,7 +371,7 @@ def table(results) -> "pandas.DataFrame":  # noqa: F821
     """One row per result: model, features, protocol, data, accuracy, UAR, macro F1,
     the seed's figure and the reproducing command.
 
-    Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+    Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
     """
     import pandas as pd
 

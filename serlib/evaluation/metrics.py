@@ -5,7 +5,7 @@ clips as disgusted ones). The *unweighted average recall* (UAR, the mean of the
 per-class recalls, scikit-learn's ``balanced_accuracy_score``) gives each emotion the
 same weight and is the figure the speech-emotion literature reports.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def scores(y_true, y_pred, labels: Sequence[str] | None = None) -> dict[str, flo
     either argument). Chance level is 1/number-of-classes for accuracy and UAR, and 0
     for kappa and MCC.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.metrics import (accuracy_score, balanced_accuracy_score, cohen_kappa_score,
                                  f1_score, matthews_corrcoef, recall_score)
@@ -69,7 +69,7 @@ def confusion(y_true, y_pred, labels: Sequence[str] | None = None,
     With ``normalize=True`` every row is divided by its total, so the diagonal holds
     each emotion's recall (rows with no clips stay zero).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.metrics import confusion_matrix
 
@@ -84,7 +84,7 @@ def confusion(y_true, y_pred, labels: Sequence[str] | None = None,
 def per_class_report(y_true, y_pred, labels: Sequence[str] | None = None):
     """Precision, recall, F1 and support per emotion as a pandas DataFrame.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import pandas as pd
     from sklearn.metrics import precision_recall_fscore_support
@@ -101,7 +101,7 @@ def most_confused(cm: np.ndarray, labels: Sequence[str], top: int = 5) -> list[t
 
     Returns ``(true emotion, predicted emotion, share)`` tuples, largest first.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     cm = np.asarray(cm, dtype=float)
     cells = [(labels[i], labels[j], float(cm[i, j]))
@@ -116,7 +116,7 @@ def plot_confusion(cm: np.ndarray, labels: Sequence[str], normalize: bool = True
     ``cm`` holds counts; with ``normalize=True`` the colours and numbers are row shares
     (recall per true emotion) and the counts are kept for the row totals in the labels.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import matplotlib.pyplot as plt
 

@@ -14,7 +14,7 @@ In every fold the model is built fresh from the registry and fitted with
 happen inside that training part. Scores are computed per fold; the headline numbers
 are the means over folds, ``pooled`` holds the scores of all test predictions together.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ PROTOCOLS = ("random", "speaker", "loso")
 def take(X, idx):
     """Rows ``idx`` of ``X``, where ``X`` is an array or a tuple of arrays (multi-input models).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     if isinstance(X, (tuple, list)):
         return tuple(np.asarray(x)[idx] for x in X)
@@ -54,7 +54,7 @@ _as_list = name_list
 def shared_emotions(*tables) -> list[str]:
     """Emotions present in every corpus of every table given (vocabulary order).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     sets = []
     for table in tables:
@@ -70,7 +70,7 @@ def load_tables(train, test=None, emotions=None, data_root=None):
     Clips outside ``emotions`` (default: those all the corpora share) are dropped.
     Raises :class:`~serlib.errors.SerlibError` for an emotion no corpus has.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import pandas as pd
 
@@ -111,7 +111,7 @@ def features_for(table, feature_kind: str, progress: bool = False):
     The same as :func:`serlib.extract.extract_inputs` (where the code lives, so that the
     models layer can use it too).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from serlib.extract import extract_inputs
 
@@ -122,7 +122,7 @@ def make_splits(protocol: str, y, speakers, genders=None, test_size: float = 0.2
                 folds: int = 6, seed: int = 0):
     """The ``(train, test)`` index pairs of a within-corpus protocol.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     if protocol == "random":
         return _splits.random_split(y, test_size=test_size, seed=seed)
@@ -140,7 +140,7 @@ def run_folds(build: Callable[[], object], X, y, speakers, split_list, labels: S
     ``build()`` returns an untrained classifier. ``speaker_norm`` z-normalises each
     speaker's features with that speaker's own clips (:func:`~serlib.evaluation.splits.speaker_normalize`).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     y = np.asarray(y).astype(str)
     speakers = np.asarray(speakers).astype(str)
@@ -175,7 +175,7 @@ def run_folds(build: Callable[[], object], X, y, speakers, split_list, labels: S
 def summarize(run: dict, labels: Sequence[str]) -> dict:
     """Mean and standard deviation over folds, pooled scores and the confusion matrix.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     folds = run["folds"]
     out: dict = {}
@@ -192,7 +192,7 @@ def summarize(run: dict, labels: Sequence[str]) -> dict:
 def command_line(result: dict) -> str:
     """The ``serlib evaluate`` command that reproduces a result dict.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     parts = ["serlib evaluate", f"--model {result['model']}", f"--train {','.join(result['train'])}"]
     if result.get("test"):
@@ -222,7 +222,7 @@ def evaluate(model_name: str, train=("ravdess",), test=None, protocol: str = "sp
     ``confusion`` (labels, counts), ``folds`` (one dict per fold), ``seed``,
     ``seconds`` and ``command`` (the ``serlib evaluate`` line that reproduces it).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from serlib.models import registry
 
@@ -280,7 +280,7 @@ def evaluate(model_name: str, train=("ravdess",), test=None, protocol: str = "sp
 def results_table(results: Sequence[dict]):
     """One row per result dict: model, features, protocol, data, scores (a DataFrame).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import pandas as pd
 

@@ -12,7 +12,7 @@
 
 Every function returns a list of ``(train_index, test_index)`` pairs of integer arrays.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def random_split(y: Sequence, test_size: float = 0.25, seed: int = 0,
     test_size=..., random_state=seed, stratify=y)`` gives (and a model trained on it is
     the same model).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.model_selection import train_test_split
 
@@ -56,7 +56,7 @@ def assign_speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None 
     12 women and 12 men and ``k=6`` every fold gets two of each. The same arguments
     always give the same folds.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     speakers = np.asarray(speakers).astype(str)
     unique = sorted(set(speakers.tolist()))
@@ -85,7 +85,7 @@ def speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None = None,
                   k: int = 6, seed: int = 0) -> list[Split]:
     """Speaker-independent k-fold splits: no speaker is ever on both sides.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     speakers = np.asarray(speakers).astype(str)
     fold_of = assign_speaker_folds(speakers, genders, k=k, seed=seed)
@@ -97,7 +97,7 @@ def speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None = None,
 def loso_splits(speakers: Sequence[str]) -> list[Split]:
     """Leave-one-speaker-out: one fold per speaker, in sorted speaker order.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     speakers = np.asarray(speakers).astype(str)
     idx = np.arange(len(speakers))
@@ -110,7 +110,7 @@ def loso_splits(speakers: Sequence[str]) -> list[Split]:
 def check_disjoint(speakers: Sequence[str], splits: list[Split]) -> None:
     """Raise ``ValueError`` if any speaker appears in both parts of a split.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     speakers = np.asarray(speakers).astype(str)
     for n, (tr, te) in enumerate(splits):
@@ -128,7 +128,7 @@ def speaker_normalize(X: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
     test speaker's clips is legitimate - but it needs several clips of the speaker, so a
     single clip from a live microphone cannot be normalised this way.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     X = np.asarray(X, dtype=float)
     speakers = np.asarray(speakers).astype(str)

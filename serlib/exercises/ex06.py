@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebook 06 (convolutional and recurrent networks).
+"""Solutions to the exercises of notebook 06 (MLP, grid search, honest evaluation).
 
-Notebook: 06_cnn.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -9,84 +9,132 @@ import numpy as np
 from serlib.exercises import heading
 
 
-def exercise_count_parameters(show_result=True):
-    """Exercise 1: count the weights of the seed's Model 1 by hand.
+def exercise_uar_by_hand(show_result=True):
+    """Exercise 1: accuracy versus UAR for a lazy classifier.
 
-    Model 1 (``serlib.models.cnn.build_cnn1d``, 8 emotions, 40 inputs): Conv1D with 64
-    filters of width 5 on one input channel, max-pooling by 4, Conv1D with 128 filters
-    of width 5, flatten, dense softmax. How many weights does each layer have (kernels
-    plus biases)? Check against Keras' ``count_params()`` (the normalisation layer adds
-    2 x 40 statistics plus a count, which are not trained).
+    EMO-DB has 127 angry, 81 bored, 79 neutral, 71 happy, 69 fearful, 62 sad and 46
+    disgusted clips. A "classifier" answers *angry* for every clip. Compute its accuracy
+    and its unweighted average recall (UAR) by hand, then check with
+    ``serlib.evaluation.scores``. Which number tells you that it learned nothing?
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     if not show_result:
         return
-    from serlib.models.cnn import build_cnn1d
+    from serlib.evaluation import scores
 
-    heading("weights of the seed's Model 1")
-    conv1 = 5 * 1 * 64 + 64
-    conv2 = 5 * 64 * 128 + 128
-    steps = 40 // 4
-    dense = steps * 128 * 8 + 8
-    norm = 40 + 40 + 1
-    print(f"conv1: 5 x 1 x 64 + 64            = {conv1:>7,}")
-    print(f"conv2: 5 x 64 x 128 + 128         = {conv2:>7,}")
-    print(f"dense: ({steps} steps x 128) x 8 + 8   = {dense:>7,}")
-    print(f"normalisation (mean, variance, count, not trained) = {norm}")
-    model = build_cnn1d([(40,)], 8)
-    print(f"by hand {conv1 + conv2 + dense + norm:,}  -  Keras count_params() "
-          f"{model.count_params():,}")
+    heading("accuracy versus UAR")
+    counts = {"angry": 127, "boredom": 81, "neutral": 79, "happy": 71, "fearful": 69,
+              "sad": 62, "disgust": 46}
+    total = sum(counts.values())
+    print(f"accuracy = angry clips / all clips = {counts['angry']} / {total} = "
+          f"{counts['angry'] / total:.3f}")
+    print(f"UAR = mean of the recalls = (1 + 0 + 0 + 0 + 0 + 0 + 0) / 7 = {1 / 7:.3f}")
+    y_true = np.concatenate([[e] * n for e, n in counts.items()])
+    s = scores(y_true, ["angry"] * total, labels=list(counts))
+    print(f"serlib: accuracy {s['accuracy']:.3f}, UAR {s['uar']:.3f}, kappa {s['kappa']:.3f}")
+    print("UAR sits at chance (1/7) and kappa at 0: the classifier learned nothing,\n"
+          "although its accuracy (24 %) is well above 1/7.")
 
 
-def exercise_spec_augment_share(show_result=True):
-    """Exercise 2: how much of a log-mel image do SpecAugment's masks hide?
+def exercise_speaker_leak(show_result=True):
+    """Exercise 2: simulate why random splits flatter a model.
 
-    Two frequency masks of a width drawn uniformly from 0..8 rows (of 128) and two time
-    masks of 0..10 frames (of 188). Work out the expected share of hidden cells, ignoring
-    overlaps, and check it by simulation with ``serlib.models.augment.spec_augment``.
+    Make 20 synthetic "speakers" with 40 clips each. Every clip's 10 features are the
+    speaker's own fixed voice print (strong, random per speaker) plus a weak emotion
+    cue (two emotions) plus noise. Train ``1-nearest-neighbour`` once with a random
+    75/25 split and once with speaker-independent folds
+    (``serlib.evaluation.speaker_folds``). Which split gives the higher accuracy, and why?
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     if not show_result:
         return
-    from serlib.models.augment import spec_augment
+    from sklearn.neighbors import KNeighborsClassifier
 
-    heading("share of a log-mel image hidden by SpecAugment")
-    f_share = 2 * 4 / 128          # two masks, mean width 4 rows
-    t_share = 2 * 5 / 188          # two masks, mean width 5 frames
-    expect = 1 - (1 - f_share) * (1 - t_share)
+    from serlib.evaluation import random_split, scores, speaker_folds
+
+    heading("a speaker leak, simulated")
     rng = np.random.default_rng(0)
-    img = np.ones((128, 188), dtype=np.float32)
-    hidden = [np.mean(spec_augment(img, rng, 2, 8, 2, 10, fill=0.0) == 0.0) for _ in range(2000)]
-    print(f"expected (no overlaps): rows {f_share:.3f}, frames {t_share:.3f}, cells {expect:.3f}")
-    print(f"simulated over 2000 images: {np.mean(hidden):.3f}")
-    print("Small masks: the network still sees most of every clip, but can never rely on "
-          "one band or one moment alone.")
+    n_speakers, n_clips, n_feat = 20, 40, 10
+    speakers = np.repeat([f"s{i:02d}" for i in range(n_speakers)], n_clips)
+    y = np.tile(np.repeat(["calm", "angry"], n_clips // 2), n_speakers)
+    voice = rng.normal(0, 3.0, (n_speakers, n_feat))  # who is speaking: strong
+    # each speaker expresses emotion in their own way; only a weak part is shared
+    own_style = rng.normal(0, 1.0, (n_speakers, n_feat))
+    shared = rng.normal(0, 0.8, n_feat)
+    X = voice[np.repeat(np.arange(n_speakers), n_clips)]
+    sign = np.where(y == "angry", 1.0, -1.0)[:, None]
+    X = X + sign * (shared + own_style[np.repeat(np.arange(n_speakers), n_clips)])
+    X = X + rng.normal(0, 1.0, X.shape)
+    for name, split in (("random 75/25", random_split(y, 0.25, seed=0)),
+                        ("speaker 5-fold", speaker_folds(speakers, k=5, seed=0))):
+        accs = []
+        for tr, te in split:
+            model = KNeighborsClassifier(1).fit(X[tr], y[tr])
+            accs.append(scores(y[te], model.predict(X[te]))["accuracy"])
+        print(f"{name:15s} accuracy {np.mean(accs):.3f}")
+    print("\nWith a random split, the nearest neighbour of a test clip is almost always a\n"
+          "clip of the same speaker with the same emotion: the model recognises the voice\n"
+          "and its personal way of being angry. Across speakers only the weaker shared cue\n"
+          "is left: the speaker split shows what a new speaker would really get.")
 
 
-def exercise_attention_by_hand(show_result=True):
-    """Exercise 3: attention pooling with NumPy.
+def exercise_gender_balanced_folds(show_result=True):
+    """Exercise 3: build RAVDESS's six speaker folds yourself.
 
-    Take 5 time steps of 3-dimensional hidden states ``h`` and a scoring vector ``v``
-    (here ``score_t = h_t · v``, without the hidden tanh layer). Turn the scores into
-    weights with a softmax over time and pool ``sum_t a_t h_t``. Compare with the plain
-    mean. Which step dominates, and why?
+    RAVDESS has 24 actors; odd numbers are men, even numbers women. Assign them to 6
+    folds of 4 so that every fold holds two men and two women and no actor appears in
+    two folds. Compare with ``serlib.evaluation.assign_speaker_folds``. Why do we want
+    both genders in every test fold?
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     if not show_result:
         return
-    heading("attention pooling by hand")
-    h = np.array([[0.1, 0.0, 0.2], [0.0, 0.1, 0.1], [2.0, 1.5, 0.3],
-                  [0.2, 0.1, 0.0], [0.1, 0.2, 0.1]])
-    v = np.array([1.0, 1.0, 0.0])
-    scores = h @ v
-    a = np.exp(scores - scores.max())
-    a /= a.sum()
-    print("scores :", np.round(scores, 2))
-    print("weights:", np.round(a, 3), "(sum", round(float(a.sum()), 3), ")")
-    print("attention pool:", np.round(a @ h, 3))
-    print("plain mean    :", np.round(h.mean(axis=0), 3))
-    print("Step 3 has by far the largest score, so it takes most of the weight: the pool is "
-          "close to h_3, while the mean dilutes it with four quiet steps.")
+    from serlib.evaluation import assign_speaker_folds
+
+    heading("gender-balanced speaker folds")
+    actors = [f"ravdess-{a:02d}" for a in range(1, 25)]
+    genders = ["male" if a % 2 else "female" for a in range(1, 25)]
+    # by hand: men 1,3,...,23 and women 2,4,...,24, two of each per fold
+    men, women = actors[0::2], actors[1::2]
+    by_hand = {f: men[2 * f: 2 * f + 2] + women[2 * f: 2 * f + 2] for f in range(6)}
+    print("by hand:", {f + 1: [a[-2:] for a in v] for f, v in by_hand.items()})
+    folds = assign_speaker_folds(actors, genders, k=6, seed=0)
+    for f in range(6):
+        members = [a for a in actors if folds[a] == f]
+        g = [genders[actors.index(a)] for a in members]
+        print(f"serlib fold {f + 1}: actors {', '.join(a[-2:] for a in members)} "
+              f"({g.count('male')} men, {g.count('female')} women)")
+    print("\nA test fold of only men (or only women) would measure the model on one pitch\n"
+          "range; folds that mix genders keep each fold's score comparable to the mean.")
+
+
+def exercise_confusion_by_hand(show_result=True):
+    """Exercise 4: a confusion matrix by hand.
+
+    True emotions ``[sad, sad, sad, calm, calm, angry, angry, angry, angry]`` were
+    predicted as ``[sad, calm, sad, sad, calm, angry, angry, happy, angry]``. Write the
+    confusion matrix (rows = true, columns = predicted, order angry, calm, happy, sad),
+    its row-normalised version, and the recall of each emotion. Check with
+    ``serlib.evaluation.confusion`` and plot it with ``plot_confusion``.
+
+    Notebook: 06_mlp_grid_search.ipynb
+    """
+    if not show_result:
+        return
+    import pandas as pd
+
+    from serlib.evaluation import confusion, plot_confusion
+
+    heading("a confusion matrix by hand")
+    y_true = ["sad", "sad", "sad", "calm", "calm", "angry", "angry", "angry", "angry"]
+    y_pred = ["sad", "calm", "sad", "sad", "calm", "angry", "angry", "happy", "angry"]
+    labels = ["angry", "calm", "happy", "sad"]
+    cm = confusion(y_true, y_pred, labels)
+    print(pd.DataFrame(cm, index=labels, columns=labels).to_string())
+    recall = confusion(y_true, y_pred, labels, normalize=True).diagonal()
+    print("\nrecall per emotion:", {l: round(float(r), 2) for l, r in zip(labels, recall)},
+          "(happy has no clips: its row stays empty)")
+    plot_confusion(cm, labels, title="exercise 4")

@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebook 07 (ResNet and transfer learning).
+"""Solutions to the exercises of notebook 07 (convolutional and recurrent networks).
 
-Notebook: 07_resnet_transfer.ipynb
+Notebook: 07_cnn.ipynb
 """
 from __future__ import annotations
 
@@ -9,94 +9,84 @@ import numpy as np
 from serlib.exercises import heading
 
 
-def exercise_one_cycle(show_result=True):
-    """Exercise 1: the one-cycle learning rate.
+def exercise_count_parameters(show_result=True):
+    """Exercise 1: count the weights of the seed's Model 1 by hand.
 
-    Training runs 20 epochs of 90 steps with a peak rate of 2e-3. With
-    ``serlib.models.keras_base.one_cycle`` find the step with the largest rate, the rate
-    at the first and the last step, and plot the schedule. Why start low, and why end
-    far below the start?
+    Model 1 (``serlib.models.cnn.build_cnn1d``, 8 emotions, 40 inputs): Conv1D with 64
+    filters of width 5 on one input channel, max-pooling by 4, Conv1D with 128 filters
+    of width 5, flatten, dense softmax. How many weights does each layer have (kernels
+    plus biases)? Check against Keras' ``count_params()`` (the normalisation layer adds
+    2 x 40 statistics plus a count, which are not trained).
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 07_cnn.ipynb
     """
     if not show_result:
         return
-    import matplotlib.pyplot as plt
+    from serlib.models.cnn import build_cnn1d
 
-    from serlib.models.keras_base import one_cycle
-
-    heading("the one-cycle schedule")
-    total = 20 * 90
-    lr = np.array([one_cycle(s, total, 2e-3) for s in range(total)])
-    peak = int(np.argmax(lr))
-    print(f"peak at step {peak} of {total} (epoch {peak / 90:.1f}): {lr[peak]:.2e}")
-    print(f"first step {lr[0]:.1e}, last step {lr[-1]:.1e}")
-    print("Low at first: random weights give large, unreliable gradients. High in the middle:\n"
-          "big steps cross flat regions quickly and act as a regulariser. Very low at the end:\n"
-          "the weights settle into the minimum they have found.")
-    fig, ax = plt.subplots()
-    ax.plot(np.arange(total) / 90, lr * 1e3)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("learning rate (x 1e-3)")
-    ax.set_title("one-cycle schedule, peak 2e-3")
+    heading("weights of the seed's Model 1")
+    conv1 = 5 * 1 * 64 + 64
+    conv2 = 5 * 64 * 128 + 128
+    steps = 40 // 4
+    dense = steps * 128 * 8 + 8
+    norm = 40 + 40 + 1
+    print(f"conv1: 5 x 1 x 64 + 64            = {conv1:>7,}")
+    print(f"conv2: 5 x 64 x 128 + 128         = {conv2:>7,}")
+    print(f"dense: ({steps} steps x 128) x 8 + 8   = {dense:>7,}")
+    print(f"normalisation (mean, variance, count, not trained) = {norm}")
+    model = build_cnn1d([(40,)], 8)
+    print(f"by hand {conv1 + conv2 + dense + norm:,}  -  Keras count_params() "
+          f"{model.count_params():,}")
 
 
-def exercise_frozen_weights(show_result=True):
-    """Exercise 2: what does each training phase change?
+def exercise_spec_augment_share(show_result=True):
+    """Exercise 2: how much of a log-mel image do SpecAugment's masks hide?
 
-    Build the small ResNet of notebook 07 for 4 emotions
-    (``serlib.models.resnet.build_resnet([(128, 188)], 4)``). Count the trainable weights
-    (a) with the backbone frozen (phase 1), (b) with only the layers of its top block
-    ``stage3_*`` trainable, batch norms excluded (phase 2), (c) all of them.
+    Two frequency masks of a width drawn uniformly from 0..8 rows (of 128) and two time
+    masks of 0..10 frames (of 188). Work out the expected share of hidden cells, ignoring
+    overlaps, and check it by simulation with ``serlib.models.augment.spec_augment``.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 07_cnn.ipynb
     """
     if not show_result:
         return
-    import keras
+    from serlib.models.augment import spec_augment
 
-    from serlib.models.resnet import build_resnet
-
-    heading("trainable weights per phase")
-
-    def trainable(model):
-        return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-    model = build_resnet([(128, 188)], 4)
-    backbone = model.get_layer("backbone")
-    everything = trainable(model)
-    backbone.trainable = False
-    phase1 = trainable(model)
-    backbone.trainable = True
-    for layer in backbone.layers:
-        layer.trainable = (layer.name.startswith("stage3_")
-                           and not isinstance(layer, keras.layers.BatchNormalization))
-    phase2 = trainable(model)
-    print(f"(a) phase 1, frozen backbone : {phase1:>8,} (the head: 96 x 4 + 4 = 388)")
-    print(f"(b) phase 2, top block + head: {phase2:>8,}")
-    print(f"(c) everything (from scratch): {everything:>8,}")
+    heading("share of a log-mel image hidden by SpecAugment")
+    f_share = 2 * 4 / 128          # two masks, mean width 4 rows
+    t_share = 2 * 5 / 188          # two masks, mean width 5 frames
+    expect = 1 - (1 - f_share) * (1 - t_share)
+    rng = np.random.default_rng(0)
+    img = np.ones((128, 188), dtype=np.float32)
+    hidden = [np.mean(spec_augment(img, rng, 2, 8, 2, 10, fill=0.0) == 0.0) for _ in range(2000)]
+    print(f"expected (no overlaps): rows {f_share:.3f}, frames {t_share:.3f}, cells {expect:.3f}")
+    print(f"simulated over 2000 images: {np.mean(hidden):.3f}")
+    print("Small masks: the network still sees most of every clip, but can never rely on "
+          "one band or one moment alone.")
 
 
-def exercise_resnet50_budget(show_result=True):
-    """Exercise 3: can a laptop fine-tune ResNet50?
+def exercise_attention_by_hand(show_result=True):
+    """Exercise 3: attention pooling with NumPy.
 
-    ResNet50's forward pass runs at about 66 images/s at 128 x 128 and 26 images/s at
-    224 x 224 on two CPU cores; a backward pass costs about twice a forward one. How long
-    does one epoch over the 4,240 RAVDESS+TESS clips take (a) for phase 1 with cached
-    backbone outputs (one forward pass in total, then a tiny head), (b) for training the
-    whole network at 224 x 224? What does that say about the seed's recipe on a CPU?
+    Take 5 time steps of 3-dimensional hidden states ``h`` and a scoring vector ``v``
+    (here ``score_t = h_t · v``, without the hidden tanh layer). Turn the scores into
+    weights with a softmax over time and pool ``sum_t a_t h_t``. Compare with the plain
+    mean. Which step dominates, and why?
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 07_cnn.ipynb
     """
     if not show_result:
         return
-    heading("a CPU budget for ResNet50")
-    n = 4240
-    once = n / 66
-    full = n / 26 * 3
-    print(f"(a) one forward pass at 128 x 128: {once / 60:.1f} min, once; then the head "
-          "trains in seconds per epoch")
-    print(f"(b) forward + backward at 224 x 224: {full / 60:.0f} min per epoch; 30 epochs "
-          f"= {30 * full / 3600:.1f} h")
-    print("Fine-tuning all of ResNet50 needs a GPU; on a CPU, cache the frozen features and\n"
-          "fine-tune at most the top block, or use a smaller network.")
+    heading("attention pooling by hand")
+    h = np.array([[0.1, 0.0, 0.2], [0.0, 0.1, 0.1], [2.0, 1.5, 0.3],
+                  [0.2, 0.1, 0.0], [0.1, 0.2, 0.1]])
+    v = np.array([1.0, 1.0, 0.0])
+    scores = h @ v
+    a = np.exp(scores - scores.max())
+    a /= a.sum()
+    print("scores :", np.round(scores, 2))
+    print("weights:", np.round(a, 3), "(sum", round(float(a.sum()), 3), ")")
+    print("attention pool:", np.round(a @ h, 3))
+    print("plain mean    :", np.round(h.mean(axis=0), 3))
+    print("Step 3 has by far the largest score, so it takes most of the weight: the pool is "
+          "close to h_3, while the mean dilutes it with four quiet steps.")

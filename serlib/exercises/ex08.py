@@ -1,6 +1,6 @@
-"""Solutions to the exercises of notebook 08 (the live demo).
+"""Solutions to the exercises of notebook 08 (ResNet and transfer learning).
 
-Notebook: 08_live_demo.ipynb
+Notebook: 08_resnet_transfer.ipynb
 """
 from __future__ import annotations
 
@@ -9,108 +9,94 @@ import numpy as np
 from serlib.exercises import heading
 
 
-def _clip_and_model(emotion: str = "angry"):
-    from serlib.audio import load
-    from serlib.demo.recorders import sample_clips_for
-    from serlib.predict import load_model
+def exercise_one_cycle(show_result=True):
+    """Exercise 1: the one-cycle learning rate.
 
-    clip = sample_clips_for([emotion])[0]
-    return load(clip), load_model(), clip.name
+    Training runs 20 epochs of 90 steps with a peak rate of 2e-3. With
+    ``serlib.models.keras_base.one_cycle`` find the step with the largest rate, the rate
+    at the first and the last step, and plot the schedule. Why start low, and why end
+    far below the start?
 
-
-def exercise_how_quiet(show_result: bool = True):
-    """How quiet may a student speak? Turn a sample clip down in steps of 10 dB (0 to
-    -50 dB) and find the first step at which the session says "we heard nothing".
-    Which of the two tests in ``serlib.demo.analyse`` stops it - the level or the
-    contrast - and why does the contrast not change?
-
-    Notebook: 08_live_demo.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
     if not show_result:
-        return None
-    from serlib.demo.session import QUIET_DBFS, analyse
+        return
+    import matplotlib.pyplot as plt
 
-    heading("how quiet may a student speak?")
-    y, model, name = _clip_and_model("angry")
-    print(f"clip {name}; judged when the loudest tenth is above {QUIET_DBFS:.0f} dBFS")
-    verdicts = []
-    for gain_db in range(0, -60, -10):
-        j = analyse(model, y * np.float32(10 ** (gain_db / 20)))
-        verdict = j.prediction.emotion if j.prediction else "we heard nothing"
-        verdicts.append(verdict)
-        print(f"{gain_db:4d} dB: level {j.level_dbfs:6.1f} dBFS, contrast {j.contrast_db:5.1f} dB "
-              f"-> {verdict}")
-    print("The level falls with the gain; the contrast (loud and quiet moments scaled alike) "
-          "stays put, so it is the level test that stops a too-quiet recording.")
-    judged = [v for v in verdicts if v != "we heard nothing"]
-    if len(set(judged)) > 1:
-        print(f"Note that the verdict changed ({' -> '.join(dict.fromkeys(judged))}) before the "
-              "session gave up: the model's features include loudness, so a microphone's gain "
-              "setting matters.")
-    return None
+    from serlib.models.keras_base import one_cycle
+
+    heading("the one-cycle schedule")
+    total = 20 * 90
+    lr = np.array([one_cycle(s, total, 2e-3) for s in range(total)])
+    peak = int(np.argmax(lr))
+    print(f"peak at step {peak} of {total} (epoch {peak / 90:.1f}): {lr[peak]:.2e}")
+    print(f"first step {lr[0]:.1e}, last step {lr[-1]:.1e}")
+    print("Low at first: random weights give large, unreliable gradients. High in the middle:\n"
+          "big steps cross flat regions quickly and act as a regulariser. Very low at the end:\n"
+          "the weights settle into the minimum they have found.")
+    fig, ax = plt.subplots()
+    ax.plot(np.arange(total) / 90, lr * 1e3)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate (x 1e-3)")
+    ax.set_title("one-cycle schedule, peak 2e-3")
 
 
-def exercise_window_length(show_result: bool = True):
-    """Why cut the recording to the speech? Pad a sample clip with 0, 2 and 5 seconds of
-    silence (as a long recording window would) and compare the model's probability for
-    the winning emotion when it judges the whole padded signal
-    (``serlib.predict.predict_signal``) and when it judges the speech part
-    (``serlib.demo.analyse``).
+def exercise_frozen_weights(show_result=True):
+    """Exercise 2: what does each training phase change?
 
-    Notebook: 08_live_demo.ipynb
+    Build the small ResNet of notebook 08 for 4 emotions
+    (``serlib.models.resnet.build_resnet([(128, 188)], 4)``). Count the trainable weights
+    (a) with the backbone frozen (phase 1), (b) with only the layers of its top block
+    ``stage3_*`` trainable, batch norms excluded (phase 2), (c) all of them.
+
+    Notebook: 08_resnet_transfer.ipynb
     """
     if not show_result:
-        return None
-    from serlib.demo.session import analyse
-    from serlib.predict import predict_signal
+        return
+    import keras
 
-    heading("why cut the recording to the speech?")
-    y, model, name = _clip_and_model("happy")
-    print(f"clip {name}")
-    wholes, parts = [], []
-    for pad in (0.0, 2.0, 5.0):
-        silence = np.zeros(int(pad * 16000), np.float32)
-        padded = np.concatenate([silence, y, silence])
-        whole = predict_signal(model, padded)
-        part = analyse(model, padded).prediction
-        wholes.append(whole.emotion)
-        parts.append(part.emotion)
-        print(f"{pad:3.0f} s of silence each side: whole signal -> {whole.emotion} "
-              f"({max(whole.probabilities.values()):.2f}), speech part -> {part.emotion} "
-              f"({max(part.probabilities.values()):.2f})")
-    print(f"Verdicts on the whole signal: {' / '.join(wholes)}; on the speech part: "
-          f"{' / '.join(parts)}. The statistics of the whole signal drift towards silence as "
-          "the window grows; the speech part is the same few seconds whatever the window.")
-    return None
+    from serlib.models.resnet import build_resnet
+
+    heading("trainable weights per phase")
+
+    def trainable(model):
+        return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+    model = build_resnet([(128, 188)], 4)
+    backbone = model.get_layer("backbone")
+    everything = trainable(model)
+    backbone.trainable = False
+    phase1 = trainable(model)
+    backbone.trainable = True
+    for layer in backbone.layers:
+        layer.trainable = (layer.name.startswith("stage3_")
+                           and not isinstance(layer, keras.layers.BatchNormalization))
+    phase2 = trainable(model)
+    print(f"(a) phase 1, frozen backbone : {phase1:>8,} (the head: 96 x 4 + 4 = 388)")
+    print(f"(b) phase 2, top block + head: {phase2:>8,}")
+    print(f"(c) everything (from scratch): {everything:>8,}")
 
 
-def exercise_noisy_classroom(show_result: bool = True):
-    """A noisy classroom: add white noise to a sample clip at signal-to-noise ratios of
-    30, 20, 10 and 0 dB and see how the verdict and its probability change. From which
-    SNR on would you stop trusting the demo?
+def exercise_resnet50_budget(show_result=True):
+    """Exercise 3: can a laptop fine-tune ResNet50?
 
-    Notebook: 08_live_demo.ipynb
+    ResNet50's forward pass runs at about 66 images/s at 128 x 128 and 26 images/s at
+    224 x 224 on two CPU cores; a backward pass costs about twice a forward one. How long
+    does one epoch over the 4,240 RAVDESS+TESS clips take (a) for phase 1 with cached
+    backbone outputs (one forward pass in total, then a tiny head), (b) for training the
+    whole network at 224 x 224? What does that say about the seed's recipe on a CPU?
+
+    Notebook: 08_resnet_transfer.ipynb
     """
     if not show_result:
-        return None
-    from serlib.demo.session import analyse, speech_part
-
-    heading("a noisy classroom")
-    y, model, name = _clip_and_model("sad")
-    clean = analyse(model, y).prediction
-    print(f"clip {name}: clean -> {clean.emotion} ({max(clean.probabilities.values()):.2f})")
-    power = float(np.mean(speech_part(y) ** 2))
-    rng = np.random.default_rng(0)
-    kept = []
-    for snr in (30, 20, 10, 0):
-        noise = rng.standard_normal(y.size).astype(np.float32) * np.float32(np.sqrt(power / 10 ** (snr / 10)))
-        j = analyse(model, y + noise)
-        verdict = (f"{j.prediction.emotion} ({max(j.prediction.probabilities.values()):.2f})"
-                   if j.prediction else "we heard nothing")
-        if j.prediction is not None and j.prediction.emotion == clean.emotion:
-            kept.append(snr)
-        print(f"SNR {snr:2d} dB: contrast {j.contrast_db:5.1f} dB -> {verdict}")
-    print(f"The clean verdict survived at SNR {', '.join(map(str, kept)) or 'none'} dB. Noise fills "
-          "the pauses (the contrast shrinks, until the session hears only a steady hiss) and "
-          "changes the spectra the model learned from clean studio speech.")
-    return None
+        return
+    heading("a CPU budget for ResNet50")
+    n = 4240
+    once = n / 66
+    full = n / 26 * 3
+    print(f"(a) one forward pass at 128 x 128: {once / 60:.1f} min, once; then the head "
+          "trains in seconds per epoch")
+    print(f"(b) forward + backward at 224 x 224: {full / 60:.0f} min per epoch; 30 epochs "
+          f"= {30 * full / 3600:.1f} h")
+    print("Fine-tuning all of ResNet50 needs a GPU; on a CPU, cache the frozen features and\n"
+          "fine-tune at most the top block, or use a smaller network.")

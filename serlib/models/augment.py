@@ -13,7 +13,7 @@ else - so every function here takes training data only:
   networks the same masks come from :class:`serlib.models.layers.SpecAugment`, which
   Keras applies only while training.
 
-Notebook: 06_cnn.ipynb
+Notebook: 07_cnn.ipynb
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def add_noise(y: np.ndarray, snr_db: float = 20.0, rng=None) -> np.ndarray:
 
     The noise power is the signal's mean power divided by ``10 ** (snr_db / 10)``.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     y = np.asarray(y, dtype=np.float32)
     power = float(np.mean(y.astype(np.float64) ** 2))
@@ -44,7 +44,7 @@ def add_noise(y: np.ndarray, snr_db: float = 20.0, rng=None) -> np.ndarray:
 def pitch_shift(y: np.ndarray, semitones: float, sr: int = SAMPLE_RATE) -> np.ndarray:
     """``y`` shifted by ``semitones`` (same length, same tempo), via librosa.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import librosa
 
@@ -57,7 +57,7 @@ def pitch_shift(y: np.ndarray, semitones: float, sr: int = SAMPLE_RATE) -> np.nd
 def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
     """``y`` played ``rate`` times as fast (``rate`` > 1 shorter), pitch unchanged.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import librosa
 
@@ -78,7 +78,7 @@ def augment_signal(y: np.ndarray, rng=None, sr: int = SAMPLE_RATE,
     Pitch shift by a uniform number of semitones in ``semitones``, time stretch by a rate
     in ``rates``, noise at an SNR in ``snr_db`` (applied last, so it is not stretched).
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     rng = _rng(rng)
     out = np.asarray(y, dtype=np.float32)
@@ -100,7 +100,7 @@ def augmented_features(train_clips, kind: str, copies: int = 1, seed: int = 0, c
     clip 0, ...), so the labels are ``np.repeat(y_train, copies)``. Not cached: the
     copies are random.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     from serlib import audio, features
 
@@ -122,7 +122,7 @@ def spec_augment(image: np.ndarray, rng=None, freq_masks: int = 2, freq_width: i
     ``fill`` defaults to the image's mean. The same masks, on normalised inputs and
     only during training, come from :class:`serlib.models.layers.SpecAugment`.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     rng = _rng(rng)
     out = np.array(image, dtype=np.float32, copy=True)

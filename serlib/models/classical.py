@@ -5,7 +5,7 @@ Each factory returns a :class:`GridSearchClassifier`: a scikit-learn estimator w
 of the *training* clips grouped by speaker (:func:`serlib.models.selection.inner_cv`),
 then refits the best setting on all training clips. The test fold is never looked at.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class GridSearchClassifier(ClassifierMixin, BaseEstimator):
     After ``fit``: ``estimator_`` (the fitted winner), ``best_params_``,
     ``best_score_`` (mean inner-fold score, NaN without a grid), ``classes_``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
 
     def __init__(self, estimator=None, param_grid=None, inner_folds: int = 4,
@@ -53,7 +53,7 @@ class GridSearchClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, groups=None):
         """Search the grid on inner folds (grouped by ``groups`` = speakers), refit the best.
 
-        Notebook: 05_mlp_grid_search.ipynb
+        Notebook: 06_mlp_grid_search.ipynb
         """
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.model_selection import GridSearchCV
@@ -95,13 +95,13 @@ class GridSearchClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Predicted emotion per row. Notebook: 05_mlp_grid_search.ipynb"""
+        """Predicted emotion per row. Notebook: 06_mlp_grid_search.ipynb"""
         return self.estimator_.predict(np.asarray(X))
 
     def predict_proba(self, X):
         """Probability per row and class (columns in ``classes_`` order).
 
-        Notebook: 05_mlp_grid_search.ipynb
+        Notebook: 06_mlp_grid_search.ipynb
         """
         return self.estimator_.predict_proba(np.asarray(X))
 
@@ -129,7 +129,7 @@ def _override(grid: dict | None, params: dict) -> tuple[dict | None, dict]:
 def seed_mlp(random_state: int = 0, **params):
     """The seed's model as it was: ``MLPClassifier`` with its fixed settings, no scaling.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.neural_network import MLPClassifier
 
@@ -141,7 +141,7 @@ def mlp(random_state: int = 0, grid: dict | None = "default", inner_folds: int =
         n_jobs=None, **params):
     """Scaler + MLP; grid over the L2 penalty ``alpha`` and the hidden layer size.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.neural_network import MLPClassifier
 
@@ -159,7 +159,7 @@ def svm(random_state: int = 0, grid: dict | None = "default", inner_folds: int =
         n_jobs=None, **params):
     """Scaler + RBF SVM; grid over ``C`` and ``gamma``; sigmoid-calibrated probabilities.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.svm import SVC
 
@@ -178,7 +178,7 @@ def logreg(random_state: int = 0, grid: dict | None = "default", inner_folds: in
            n_jobs=None, **params):
     """Scaler + multinomial logistic regression; grid over the inverse penalty ``C``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -195,7 +195,7 @@ def forest(random_state: int = 0, grid: dict | None = "default", inner_folds: in
            n_jobs=None, **params):
     """Random forest on unscaled features (trees do not care about scale).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.ensemble import RandomForestClassifier
 
@@ -219,7 +219,7 @@ class SoftVote(ClassifierMixin, BaseEstimator):
 
     After ``fit``: ``estimators_`` (fitted members), ``classes_``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
 
     def __init__(self, estimators=None, feature_kind: str = "stats"):
@@ -229,7 +229,7 @@ class SoftVote(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, groups=None):
         """Fit every member on ``X``, ``y`` (``groups`` = speakers, for their inner folds).
 
-        Notebook: 05_mlp_grid_search.ipynb
+        Notebook: 06_mlp_grid_search.ipynb
         """
         if not self.estimators:
             raise ValueError("SoftVote needs at least one estimator")
@@ -240,7 +240,7 @@ class SoftVote(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Mean of the members' probabilities (columns in ``classes_`` order).
 
-        Notebook: 05_mlp_grid_search.ipynb
+        Notebook: 06_mlp_grid_search.ipynb
         """
         X = np.asarray(X)
         total = np.zeros((len(X), len(self.classes_)))
@@ -250,14 +250,14 @@ class SoftVote(ClassifierMixin, BaseEstimator):
         return total / len(self.estimators_)
 
     def predict(self, X):
-        """Emotion with the highest mean probability. Notebook: 05_mlp_grid_search.ipynb"""
+        """Emotion with the highest mean probability. Notebook: 06_mlp_grid_search.ipynb"""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def vote(random_state: int = 0, n_jobs=None, **params):
     """Soft vote of the grid-searched SVM, logistic regression and MLP (all on ``stats``).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     members = [svm(random_state, n_jobs=n_jobs), logreg(random_state, n_jobs=n_jobs),
                mlp(random_state, n_jobs=n_jobs)]

@@ -15,7 +15,7 @@ factories; keyword arguments override any setting, e.g. ``cnn2d(epochs=5)`` or
   log-mel image, global average pooling, dropout, softmax. Optional SpecAugment masks
   (training only) and per-clip normalisation.
 
-Notebook: 06_cnn.ipynb
+Notebook: 07_cnn.ipynb
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def split_kwargs(kwargs: dict, builder_defaults: dict,
     ``random_state`` is accepted as another name for ``seed`` (scikit-learn habit).
     Raises TypeError for a name neither the wrapper nor the builder knows.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     wrapper_args = set(wrapper_args or _WRAPPER_ARGS)
     kwargs = dict(kwargs)
@@ -86,7 +86,7 @@ def build_cnn1d(shapes, n_classes, filters=(64, 128), kernel_size=5, dropout=0.1
     (MFCC means span hundreds of units in c0 and a few in c39; without it Adam needs
     many more epochs).
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import keras
     from keras import layers
@@ -123,7 +123,7 @@ def cnn1d(**kwargs) -> KerasClassifier:
     the seed's exact protocol (all 200 epochs, no validation) pass
     ``patience=None, validation_fraction=0``.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     return make_classifier("serlib.models.cnn:build_cnn1d", "mfcc40", _CNN1D,
                            _CNN1D_TRAIN, kwargs)
@@ -132,7 +132,7 @@ def cnn1d(**kwargs) -> KerasClassifier:
 def cnn1d_bn(**kwargs) -> KerasClassifier:
     """The seed's CNN Model 2: more filters (128, 256) and batch normalisation.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     return make_classifier("serlib.models.cnn:build_cnn1d", "mfcc40", _CNN1D_BN,
                            dict(_CNN1D_TRAIN, name="cnn1d-bn"), kwargs)
@@ -152,7 +152,7 @@ def build_cnn2d(shapes, n_classes, filters=(16, 32, 64, 128), dropout=0.3,
     About 100 k weights with the defaults; the 2 x 2 average pooling (``downsample=2``)
     makes the convolutions four times cheaper, which is what lets it train on a CPU.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import keras
     from keras import layers
@@ -210,7 +210,7 @@ def cnn2d(**kwargs) -> KerasClassifier:
     with the best accuracy on held-out training speakers are kept (patience 6, counted
     after the warm-up); SpecAugment masks during training only.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     return make_classifier("serlib.models.cnn:build_cnn2d", "logmel", _CNN2D,
                            _CNN2D_TRAIN, kwargs)

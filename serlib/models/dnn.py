@@ -4,7 +4,7 @@ The cheapest deep model in serlib: the 234 named clip statistics (MFCC, delta, l
 chroma, energy, spectral shape and pitch summaries, see
 :func:`serlib.features.stats_vector`) go through a few dense layers. It trains in
 seconds on a CPU, so it is the model of choice when many runs are needed (speaker
-folds, seeds) and it shows what depth adds to the classical MLP of notebook 05:
+folds, seeds) and it shows what depth adds to the classical MLP of notebook 06:
 batch normalisation, dropout on the input and between layers, Adam and early
 stopping on held-out training speakers.
 
@@ -12,7 +12,7 @@ Paired with per-speaker z-normalisation of the inputs
 (:func:`serlib.evaluation.splits.speaker_normalize`) it is serlib's best
 speaker-independent deep model on RAVDESS (see ``results/deep``).
 
-Notebook: 06_cnn.ipynb
+Notebook: 07_cnn.ipynb
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def build_dnn(shapes, n_classes, units=(256, 128), dropout=0.4, input_dropout=0.
     ``input_dropout`` → for each entry of ``units``: dense → batch norm → ReLU →
     dropout ``dropout`` → dense softmax. About 95 k weights with the defaults.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import keras
     from keras import layers
@@ -64,6 +64,6 @@ def dnn(**kwargs) -> KerasClassifier:
     committee's 60.7 % (rows ``rav6-dnn-znorm-single`` and ``rav6-dnn-znorm``), so where
     time matters one network loses next to nothing.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     return make_classifier("serlib.models.dnn:build_dnn", "stats", _DNN, _DNN_TRAIN, kwargs)

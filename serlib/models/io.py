@@ -17,7 +17,7 @@ A model is two files side by side:
 would be computed differently today, or one written by another major scikit-learn
 version, and says how to retrain it.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ class SavedModel:
     Behaves like a classifier (``predict``, ``predict_proba``, ``classes_``) and knows
     its ``feature_kind``, so :mod:`serlib.predict` can compute the right features.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
 
     estimator: Any
@@ -129,7 +129,7 @@ def save(model, path: str | Path, *, name: str | None = None, command: str | Non
     ``estimator_`` is stored), a fitted scikit-learn estimator with a ``feature_kind``
     attribute, or a :class:`SavedModel`. Returns the model path.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import skops.io as sio
 
@@ -171,7 +171,7 @@ def save(model, path: str | Path, *, name: str | None = None, command: str | Non
 def read_metadata(path: str | Path) -> dict:
     """The sidecar metadata of a model file; :class:`ModelError` when it is missing or broken.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     meta_path = sidecar(path)
     if not meta_path.is_file():
@@ -193,7 +193,7 @@ def check_compatible(meta: dict, path: str | Path = "model", *,
     or another major scikit-learn version. ``sklearn_version=False`` skips the last
     check (and the scikit-learn import): a portable export does not use scikit-learn.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     name = Path(path).name
     command = meta.get("command") or TRAIN_COMMAND
@@ -223,7 +223,7 @@ def record_portable(path: str | Path, export_path: str | Path) -> dict:
     The export must lie beside the model (the sidecar records its file name and SHA-256:
     ``"portable": {"file": "ser-mlp.npz", "sha256": "..."}``). Returns the new metadata.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from serlib.models.portable import file_sha256
 
@@ -241,7 +241,7 @@ def audio_given_as_model(path: str | Path) -> str | None:
     """The audio format (``"WAV"``, ``"FLAC"``, ...) when ``path`` is an audio file rather
     than a model, else ``None``: the usual slip of passing a clip where a model goes.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from serlib.audio import sniff
 
@@ -254,7 +254,7 @@ def check_model_file(path: str | Path) -> None:
     (damaged, cut off, or something else renamed). Read before the sidecar, so a damaged
     model is not reported as a missing metadata file.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import zipfile
 
@@ -277,7 +277,7 @@ def load(path: str | Path) -> SavedModel:
     Only the types in :data:`TRUSTED_TYPES` are rebuilt; a file that asks for anything
     else is refused without running it.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import skops.io as sio
 

@@ -21,7 +21,7 @@ What it adds to plain ``model.fit``:
 
 TensorFlow is imported inside the methods only: ``import serlib`` stays light.
 
-Notebook: 06_cnn.ipynb
+Notebook: 07_cnn.ipynb
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def n_samples(X) -> int:
 def take(X, idx):
     """Rows ``idx`` of ``X``; works for one array or a tuple of arrays (one per input).
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     if isinstance(X, (tuple, list)):
         return tuple(np.asarray(x)[idx] for x in X)
@@ -124,7 +124,7 @@ def validation_split(y, groups=None, fraction: float = 0.15, seed: int = 0,
 
     Returns ``(fit_idx, val_idx, how)`` where ``how`` says which split was made.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 
@@ -168,7 +168,7 @@ def one_cycle(step: int, total: int, max_lr: float, pct_start: float = 0.3,
     Rises along a cosine from ``max_lr/div_factor`` to ``max_lr`` during the first
     ``pct_start`` of training, then anneals along a cosine to ``max_lr/final_div``.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
     total = max(1, int(total))
     up = max(1, int(round(pct_start * total)))
@@ -204,7 +204,7 @@ def _one_cycle_callback(max_lr: float, total_steps: int):
 def committee(nets, shapes):
     """One Keras model whose output is the average of ``nets``' outputs (same inputs).
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import keras
 
@@ -460,7 +460,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         The groups are used only to hold out whole training speakers for early
         stopping (see :func:`validation_split`); they never reach the test fold.
 
-        Notebook: 06_cnn.ipynb
+        Notebook: 07_cnn.ipynb
         """
         t0 = time.perf_counter()
         import keras
@@ -504,7 +504,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X, batch_size: int = 256) -> np.ndarray:
         """Class probabilities, one column per entry of :attr:`classes_`.
 
-        Notebook: 06_cnn.ipynb
+        Notebook: 07_cnn.ipynb
         """
         self._check_fitted()
         X = as_inputs(X)
@@ -520,7 +520,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """Most probable emotion name for each row of ``X``.
 
-        Notebook: 06_cnn.ipynb
+        Notebook: 07_cnn.ipynb
         """
         self._check_fitted()
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -563,7 +563,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def save(self, path) -> Path:
         """Write ``path`` (``.keras`` added if missing) and a ``.json`` sidecar beside it.
 
-        Notebook: 06_cnn.ipynb
+        Notebook: 07_cnn.ipynb
         """
         self._check_fitted()
         path = Path(path)
@@ -578,7 +578,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def load(cls, path) -> "KerasClassifier":
         """Load a model written by :meth:`save` (the ``.keras`` file; the sidecar beside it).
 
-        Notebook: 06_cnn.ipynb
+        Notebook: 07_cnn.ipynb
         """
         import keras
 
@@ -670,6 +670,6 @@ def _jsonable(obj):
 def load(path) -> KerasClassifier:
     """Load a saved serlib Keras model (``.keras`` + ``.json``); see :meth:`KerasClassifier.load`.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     return KerasClassifier.load(path)

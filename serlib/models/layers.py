@@ -10,7 +10,7 @@
 
 Importing this module imports Keras; only the deep model modules do that.
 
-Notebooks: 06_cnn.ipynb, 07_resnet_transfer.ipynb
+Notebooks: 07_cnn.ipynb, 08_resnet_transfer.ipynb
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class SpecAugment(keras.layers.Layer):
     ``fill`` (0 = the mean after normalisation). At inference the input passes
     unchanged. Use it right after the normalisation layer.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
 
     def __init__(self, freq_masks=2, freq_width=12, time_masks=2, time_width=20,
@@ -88,7 +88,7 @@ class UtteranceNorm(keras.layers.Layer):
     clip gets zero mean: the per-recording spectral tilt (microphone, room, loudness)
     goes away and only its changes over time remain (cepstral mean normalisation).
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
 
     def __init__(self, axis=2, scale=False, epsilon=1e-3, **kwargs):
@@ -121,7 +121,7 @@ class AttentionPooling(keras.layers.Layer):
     time turns the scores into weights. Frames that carry the emotion get more weight
     than pauses. ``return_weights=True`` in ``call`` also returns the weights.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
 
     def __init__(self, units=64, **kwargs):

@@ -6,7 +6,7 @@ convolutions, as :func:`serlib.models.cnn.build_cnn2d`), the other the MFCC fram
 head classifies. ``X`` is a tuple ``(logmel, mfcc_seq)`` with one row per clip in both
 (feature kind ``"logmel+mfcc_seq"``).
 
-Notebook: 06_cnn.ipynb
+Notebook: 07_cnn.ipynb
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def build_multi_input(shapes, n_classes, image_filters=(16, 32, 64, 128),
                       utterance_norm=True):
     """Image branch (2-D CNN) + sequence branch (1-D CNN), concatenated, dense softmax.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import keras
     from keras import layers
@@ -72,7 +72,7 @@ _MULTI_TRAIN = dict(epochs=20, batch_size=32, learning_rate=2e-3, schedule="onec
 def multi_input(**kwargs) -> KerasClassifier:
     """Mel-image + MFCC-sequence network (feature kind ``"logmel+mfcc_seq"``).
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     return make_classifier("serlib.models.multi:build_multi_input", "logmel+mfcc_seq",
                            _MULTI, _MULTI_TRAIN, kwargs)

@@ -18,7 +18,7 @@ numpy; scikit-learn is imported by :func:`export` alone, to check what it is giv
 ``serlib train`` writes the export beside the ``.skops`` model and records its SHA-256 in
 the ``.json`` sidecar; :func:`serlib.predict.load_model` uses it when the hash matches.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class PortableMLP:
     are set by :func:`serlib.predict.load_model` (the sidecar and the ``.skops`` file the
     export belongs to), ``file`` is the ``.npz`` itself.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
 
     def __init__(self, mean, scale, coefs, intercepts, activation: str, out_activation: str,
@@ -217,7 +217,7 @@ def export(model, path: str | os.PathLike, feature_kind: str | None = None) -> P
     :class:`~serlib.errors.ModelError`. Returns the path. Record the export in the model's
     sidecar with :func:`serlib.models.io.record_portable`.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     path = Path(path)
     if path.suffix != SUFFIX:
@@ -254,7 +254,7 @@ def load(path: str | os.PathLike) -> PortableMLP:
     Raises :class:`~serlib.errors.ModelError` for a file that is missing, not an export,
     or of another format version.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     path = Path(path)
     if not path.is_file():

@@ -5,8 +5,8 @@ speaker groups: ``fit(X, y, groups=speakers)``, ``predict``, ``predict_proba``,
 ``classes_`` and ``feature_kind``. The builder is imported only when ``build`` is
 called, so listing the models (``serlib evaluate --help``) never imports TensorFlow.
 
-Notebooks: 05_mlp_grid_search.ipynb (classical), 06_cnn.ipynb and
-07_resnet_transfer.ipynb (deep)
+Notebooks: 06_mlp_grid_search.ipynb (classical), 07_cnn.ipynb and
+08_resnet_transfer.ipynb (deep)
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class ModelSpec:
     expects (a kind of :func:`serlib.extract.extract`; ``"a+b"`` means a tuple of two
     inputs); ``family`` is ``"classical"`` or ``"deep"``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
 
     name: str
@@ -45,7 +45,7 @@ class ModelSpec:
 
         Keyword arguments override the entry's defaults (e.g. ``random_state=1``).
 
-        Notebook: 05_mlp_grid_search.ipynb
+        Notebook: 06_mlp_grid_search.ipynb
         """
         module_name, _, func_name = self.factory.partition(":")
         try:
@@ -104,7 +104,7 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _ENTRIES}
 def get(name: str) -> ModelSpec:
     """The registry entry called ``name``; a clear :class:`ModelError` when unknown.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     try:
         return MODELS[name]
@@ -116,6 +116,6 @@ def get(name: str) -> ModelSpec:
 def names(family: str | None = None) -> list[str]:
     """Registered model names, optionally only one family (``"classical"``/``"deep"``).
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     return [n for n, s in MODELS.items() if family is None or s.family == family]

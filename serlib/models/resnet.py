@@ -33,7 +33,7 @@ Where the starting weights come from (``weights=``):
 Every fitted model states in ``weights_used_`` (and its saved sidecar) which weights
 it started from. A random start is never called transfer learning.
 
-Notebook: 07_resnet_transfer.ipynb
+Notebook: 08_resnet_transfer.ipynb
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
 def imagenet_message(exc: BaseException | None = None) -> str:
     """The plain explanation printed when ImageNet weights cannot be downloaded.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
     why = f" ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})" if exc else ""
     return ("ImageNet weights for ResNet50 could not be downloaded" + why + ". "
@@ -96,7 +96,7 @@ def small_resnet(input_shape, widths=(24, 48, 96), blocks=(1, 1, 1), name="backb
     blocks (two 3x3 convs + identity or projected shortcut); global average pooling.
     Layer names start with ``stem_``, ``stage1_``, ``stage2_``, ``stage3_``.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
     import keras
     from keras import layers
@@ -122,7 +122,7 @@ def resnet50_backbone(input_shape, weights=None, name="backbone"):
     Raises :class:`ModelError` (with :func:`imagenet_message`) when ImageNet weights
     cannot be downloaded.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
     import keras
 
@@ -153,7 +153,7 @@ def build_resnet(shapes, n_classes, backbone="small", weights=None, widths=(24, 
     ``weights`` here only covers ``None``, ``"imagenet"`` and ``.h5`` files; serlib
     ``.keras`` sources are copied in by :class:`ResNetClassifier`.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
     import keras
     from keras import layers
@@ -208,7 +208,7 @@ class ResNetClassifier(KerasClassifier):
     are used when training from scratch. The builder's ``weights`` parameter picks the
     starting weights.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
 
     def __init__(self, architecture: str = "serlib.models.resnet:build_resnet",
@@ -302,7 +302,7 @@ class ResNetClassifier(KerasClassifier):
     def embed(self, X, batch_size: int = 64) -> np.ndarray:
         """The backbone's pooled output for each clip (what the head sees), in batches.
 
-        Notebook: 07_resnet_transfer.ipynb
+        Notebook: 08_resnet_transfer.ipynb
         """
         pre = self.model_.get_layer("preprocess")
         backbone = self.model_.get_layer("backbone")
@@ -315,7 +315,7 @@ class ResNetClassifier(KerasClassifier):
     def fit(self, X, y, groups=None):
         """Train (two phases from learned weights, end to end from a random start).
 
-        Notebook: 07_resnet_transfer.ipynb
+        Notebook: 08_resnet_transfer.ipynb
         """
         import keras
 
@@ -374,7 +374,7 @@ def resnet(**kwargs) -> ResNetClassifier:
     start where they cannot); ``weights="path/to/source.keras"`` transfers a backbone
     pretrained by :func:`pretrain_source`.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
     return make_classifier("serlib.models.resnet:build_resnet", "logmel", _RESNET,
                            _RESNET_TRAIN, kwargs, cls=ResNetClassifier)
@@ -388,7 +388,7 @@ def pretrain_source(X, y, groups=None, path=None, trained_on: str = "source corp
     alternative to ImageNet: e.g. RAVDESS+TESS → EMO-DB). ``trained_on`` is written
     into the sidecar so the target model can say where its weights came from.
 
-    Notebook: 07_resnet_transfer.ipynb
+    Notebook: 08_resnet_transfer.ipynb
     """
     clf = resnet(**kwargs)
     clf.fit(X, y, groups=groups)

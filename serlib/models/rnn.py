@@ -9,7 +9,7 @@ model over four corpora and reported 60.38 % accuracy (F1 0.60).
 To stay quick on a CPU, a strided 1-D convolution first shortens the sequence 4-fold
 (188 → 47 steps); recurrent layers cost time in proportion to the sequence length.
 
-Notebook: 06_cnn.ipynb
+Notebook: 07_cnn.ipynb
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def build_bilstm(shapes, n_classes, units=64, conv_filters=64, stride=4, dropout
     (``conv_filters``, kernel 5, stride ``stride``, ReLU) → BiLSTM(``units`` each way,
     full sequence) → attention pooling → dropout → dense ReLU → softmax.
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import keras
     from keras import layers
@@ -63,7 +63,7 @@ _BILSTM_TRAIN = dict(epochs=20, batch_size=32, learning_rate=2e-3, schedule="one
 def bilstm(**kwargs) -> KerasClassifier:
     """BiLSTM with attention on MFCC sequences (feature kind ``"mfcc_seq"``).
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     return make_classifier("serlib.models.rnn:build_bilstm", "mfcc_seq", _BILSTM,
                            _BILSTM_TRAIN, kwargs)
@@ -72,7 +72,7 @@ def bilstm(**kwargs) -> KerasClassifier:
 def attention_weights(clf: KerasClassifier, X):
     """Attention weight of every (shortened) time step for each clip: (clips, steps).
 
-    Notebook: 06_cnn.ipynb
+    Notebook: 07_cnn.ipynb
     """
     import keras
     import numpy as np

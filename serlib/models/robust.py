@@ -20,7 +20,7 @@ them (the benchmark's training folds, or everything for the shipped model).
 The MLP is the registry's ``mlp`` (one hidden layer of 256 units); its L2 penalty is
 chosen by a grid search in folds of the *training* speakers, never on a test fold.
 
-Notebook: 08_live_demo.ipynb
+Notebook: 10_live_demo.ipynb
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def pseudo_sessions(speakers, size: int = SESSION_SIZE, seed: int = 0) -> np.nda
     """Split each speaker's clips at random into sessions of about ``size`` clips;
     returns one session name (``speaker/k``) per clip.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     speakers = np.asarray(speakers).astype(str)
     rng = np.random.default_rng(seed)
@@ -195,7 +195,7 @@ def babble_for(table, seconds: float = 60.0, *, seed: int = 0, talkers: int = 6)
 def channel_features(table, sessions, copy: int, *, seed: int = 0, babble=None,
                      progress: bool = False) -> np.ndarray:
     """``stats`` vectors of every clip in ``table`` through its pseudo-session's channel
-    number ``copy`` (cached). Notebook: 08_live_demo.ipynb"""
+    number ``copy`` (cached). Notebook: 10_live_demo.ipynb"""
     sessions = np.asarray(sessions).astype(str)
     names = sorted(set(sessions.tolist()))
     seeds = {s: int.from_bytes(hashlib.blake2b(f"{seed}/{copy}/{s}".encode(), digest_size=4)
@@ -214,7 +214,7 @@ def degraded_features(table, condition: str, *, seed: int = 0, babble=None,
                       progress: bool = False) -> np.ndarray:
     """``stats`` vectors of every clip in ``table`` through the fixed test ``condition``
     of :data:`serlib.channels.CONDITIONS` (cached). ``window-7s`` recordings are trimmed
-    to their speech as the demo does. Notebook: 08_live_demo.ipynb"""
+    to their speech as the demo does. Notebook: 10_live_demo.ipynb"""
     tasks = [(i, str(p), condition, seed * 100_003 + i, condition.startswith("window"))
              for i, p in enumerate(table["path"])]
     parts = ("degraded", condition, seed, [t[1] for t in tasks], _digest(babble))
@@ -230,7 +230,7 @@ def corpus_features(table, *, copies: int = COPIES, seed: int = 0, babble=None,
     Returns ``{"clean": X, "augmented": [X_copy0, ...], "sessions": [names_copy0, ...]}``;
     row ``i`` of each matrix is clip ``i`` of ``table``.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib.extract import extract
 
@@ -270,7 +270,7 @@ def fit_robust(X, y, groups, *, seed: int = 0, adapt: bool = True, select: bool 
     search on the clean rows only (groups without ``/``), in inner folds grouped by
     speaker - the training speakers alone choose it; then the MLP is fitted on all rows.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     from serlib import adaptation
     from serlib.models import classical
@@ -341,7 +341,7 @@ def train_shipped(data_root=None, *, corpora=None, emotions=DEMO_EMOTIONS, copie
     penalty chosen on speaker-grouped folds of the training clips. Returns
     ``(path, metadata)``.
 
-    Notebook: 08_live_demo.ipynb
+    Notebook: 10_live_demo.ipynb
     """
     import pandas as pd
 
@@ -424,7 +424,7 @@ def new_voice_table(results, *, metric: str = "accuracy"):
     or ``f1``, in %; NaN where a result has no such column, e.g. saved before it existed).
 
     ``results`` is a list of the benchmark's ``results/new_voice/<row>.json`` contents
-    (or a folder holding them). Notebook: 08_live_demo.ipynb
+    (or a folder holding them). Notebook: 10_live_demo.ipynb
     """
     import json
 

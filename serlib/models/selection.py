@@ -7,7 +7,7 @@ the test fold of the outer protocol (:mod:`serlib.evaluation.splits`) is never l
 :class:`~serlib.models.classical.GridSearchClassifier` uses these folds; the evaluation
 layer re-exports them as ``serlib.evaluation.splits.inner_cv``.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def inner_cv(y: Sequence, groups: Sequence | None = None, n_splits: int = 4,
     one fold per speaker); without, stratified by emotion. Use them as ``cv=`` for
     ``GridSearchCV``.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 

@@ -5,7 +5,7 @@ Besides ``NAME.skops`` and its ``NAME.json`` sidecar, a model that
 model) also gets ``NAME.npz``, recorded in the sidecar, which ``serlib predict`` loads
 without scikit-learn.
 
-Notebook: 05_mlp_grid_search.ipynb
+Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def train_and_save(model_name: str = "mlp", train="ravdess,tess", emotions=None,
     of these clips. ``emotions`` defaults to every emotion any training corpus has (the
     shipped model: RAVDESS's eight). ``out`` defaults to the shipped model's path.
 
-    Notebook: 05_mlp_grid_search.ipynb
+    Notebook: 06_mlp_grid_search.ipynb
     """
     import pandas as pd
 
@@ -40,7 +40,7 @@ def train_and_save(model_name: str = "mlp", train="ravdess,tess", emotions=None,
     spec = registry.get(model_name)
     if spec.family != "classical":
         raise ModelError(f"serlib train saves scikit-learn models; {model_name!r} is a deep "
-                         "model - train it in notebook 06/07 and save it with model.save(...)")
+                         "model - train it in notebook 07/08 and save it with model.save(...)")
     corpora = name_list(train)
     table = pd.concat([load_corpus(c, data_root) for c in corpora], ignore_index=True)
     wanted = name_list(emotions) or order_emotions(set(table["emotion"]))
