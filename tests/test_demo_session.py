@@ -225,7 +225,7 @@ def test_ui_runs_a_session_and_shows_the_grid(tiny_model, prompts, tmp_path):
     assert ui.grid.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert "serlib-done" in ui.summary._dom_classes
     assert "4 of 4 pictures recorded" in ui.summary.value
-    assert "Heard:" in ui.verdict.value or "heard nothing" in ui.verdict.value
+    assert "Your voice sounded" in ui.verdict.value or "heard nothing" in ui.verdict.value
     assert len(ui.latencies_ms) == 4
     assert not ui.start_button.disabled and ui.stop_button.disabled
 

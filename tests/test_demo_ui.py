@@ -31,6 +31,9 @@ def test_verdicts_plain_silent_adapted_and_calibration(takes):
     spoken, silent = takes
     line = ui.result_html(spoken)
     assert f">{spoken.detected}</b>" in line and "expected happy" in line
+    # what a verdict is: how the voice sounded to a model trained on actors
+    assert line.startswith("Your voice sounded <b") and "to a model trained on actors" in line
+    assert "you are" not in line.lower()
     assert "adapted" not in line
     assert "we heard nothing" in ui.result_html(silent).lower()
 
@@ -44,7 +47,7 @@ def test_verdicts_plain_silent_adapted_and_calibration(takes):
         for name, value in {**extra, "shown": other, "matched_adapted": other == "happy"}.items():
             setattr(adapted, name, value)
     line = ui.result_html(adapted)
-    assert f">{other}</b> (70%" in line  # the adapted verdict is the big one
+    assert f">{other}</b> {ui.TRAINED_ON} (70%" in line  # the adapted verdict is the big one
     assert "adapted to your voice from 4 earlier takes" in line
     assert f"without adaptation: {spoken.detected}" in line
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from serlib.demo.session import KEEP_DAYS
+
 #: Voilà's own default port.
 DEFAULT_PORT = 8866
 
@@ -31,8 +33,13 @@ DEFAULT_PORT = 8866
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help="the live demo as a web page (projector, students); `demo report` for a class",
+        usage="serlib demo [options]   (the page; --https: the class on its own devices)\n"
+              "       serlib demo report DIR... [--json] [--out PNG]",
         description="Serve the image-prompt session as a standalone web page (Voila) and print "
-                    "its address. `serlib demo report DIR` summarises a class's session folders.")
+                    "its address. With --https (or --class), serve the class server instead: one "
+                    "page every student opens on their own phone or laptop, and a live board "
+                    "for the projector (/board). `serlib demo report DIR` summarises a class's "
+                    "session folders.")
     p.add_argument("--recorder", choices=("browser", "kernel", "files"), default="browser",
                    help="where the sound comes from: the page's browser microphone (default), "
                         "this machine's microphone (kernel), or replayed sample clips (files)")
@@ -51,11 +58,30 @@ def register(subparsers) -> None:
     p.add_argument("--no-adapt", dest="adapt", action="store_false", default=True,
                    help="judge without speaker adaptation")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--ip", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; 0.0.0.0 lets other machines in)")
+    p.add_argument("--ip", default=None,
+                   help="address to listen on (default 127.0.0.1, with --https 0.0.0.0: other "
+                        "machines in)")
     p.add_argument("--open", action="store_true",
                    help="open the page in this machine's browser (never done otherwise)")
-    p.set_defaults(func=run)
+    p.add_argument("--keep-days", type=float, default=KEEP_DAYS, metavar="N",
+                   help=f"delete session folders older than N days, at start and every hour "
+                        f"while serving (default {KEEP_DAYS}; the page tells the students)")
+    c = p.add_argument_group("the class on its own devices (one server for every student)")
+    c.add_argument("--class", dest="classroom", action="store_true",
+                   help="serve the class server (http; add --https for other devices' microphones)")
+    c.add_argument("--https", action="store_true",
+                   help="the class server over https with a certificate serlib makes for this "
+                        "machine (listens on 0.0.0.0 unless --ip is given)")
+    c.add_argument("--certfile", default=None, metavar="PEM", help="your own certificate (with --keyfile)")
+    c.add_argument("--keyfile", default=None, metavar="PEM", help="its private key")
+    c.add_argument("--board", action="store_true",
+                   help="the class server, and with --open, open its live board (/board) here")
+    c.add_argument("--max-students", type=int, default=40, metavar="N",
+                   help="students recording at once; the next is told to try again in a minute "
+                        "(default 40)")
+    c.add_argument("--idle-minutes", type=float, default=10.0, metavar="M",
+                   help="let a student's session go after M minutes without a take (default 10)")
+    p.set_defaults(func=run, ip=None)
     sub = p.add_subparsers(dest="demo_command", metavar="report")
     r = sub.add_parser("report", help="the class report over students' session folders",
                        description="Confusion matrix, per-student accuracy and the takes where "
@@ -115,13 +141,29 @@ def _check(args) -> dict:
         if reason:
             raise CommandError(f"--recorder kernel: {reason} Or serve the browser microphone: "
                                "serlib demo --recorder browser")
+    if not args.keep_days > 0:
+        raise CommandError(f"--keep-days {args.keep_days:g}: give a number of days above 0 "
+                           f"(default {KEEP_DAYS})")
+    if args.max_students < 1:
+        raise CommandError(f"--max-students {args.max_students}: give at least 1")
+    if args.idle_minutes <= 0:
+        raise CommandError(f"--idle-minutes {args.idle_minutes:g}: give minutes above 0")
+    if bool(args.certfile) != bool(args.keyfile):
+        raise CommandError("--certfile and --keyfile go together: give both, or neither (serlib "
+                           "then makes its own certificate)")
+    for name in ("certfile", "keyfile"):
+        if getattr(args, name) and not Path(getattr(args, name)).expanduser().is_file():
+            raise CommandError(f"--{name} {getattr(args, name)}: no such file")
+    if args.ip is None:
+        args.ip = "0.0.0.0" if args.https else "127.0.0.1"
     _check_port(args.ip, args.port)
     sessions = Path(args.sessions).expanduser().resolve() if args.sessions else None
     if sessions is not None:
         sessions.mkdir(parents=True, exist_ok=True)
     return {"recorder": args.recorder, "seconds": args.seconds, "model": str(model),
             "images": str(images) if images else None, "sessions": str(sessions) if sessions else None,
-            "calibrate": args.calibrate, "adapt": args.adapt, "pictures": len(prompts)}
+            "calibrate": args.calibrate, "adapt": args.adapt, "pictures": len(prompts),
+            "keep_days": args.keep_days}
 
 
 def run(args) -> int:
@@ -133,7 +175,16 @@ def run(args) -> int:
     from serlib.demo.session import sessions_dir
     from serlib.demo.ui import SETTINGS_ENV
 
+    if args.https or args.certfile or args.classroom or args.board:
+        args.https = args.https or bool(args.certfile)
+        return run_class(args)
     settings = _check(args)
+    from serlib.demo.classroom import keep_purging
+    from serlib.demo.session import purge_sessions
+
+    parent = settings["sessions"] or sessions_dir()
+    gone = purge_sessions(parent, args.keep_days)
+    keep_purging(lambda: purge_sessions(parent, args.keep_days))
     folder = Path(tempfile.mkdtemp(prefix="serlib-demo-"))
     settings_file = folder / "settings.json"
     settings_file.write_text(json.dumps(settings, indent=2) + "\n")
@@ -143,12 +194,13 @@ def run(args) -> int:
     where = settings["sessions"] or str(sessions_dir())
     print(f"serlib demo: {settings['pictures']} pictures, {args.seconds:g} s each, "
           f"{args.recorder} microphone{'' if args.recorder != 'files' else ' (replayed clips)'}; "
-          f"sessions are saved in {where}", flush=True)
+          f"sessions are saved in {where} and deleted after {args.keep_days:g} days"
+          f"{f' ({len(gone)} old ones deleted now)' if gone else ''}", flush=True)
     print(f"Open this address in a browser: {url}", flush=True)
     if args.recorder == "browser" and host != "localhost":
         print("Note: browsers allow the microphone only on https:// pages or on localhost; other "
-              "machines reaching this page over http:// get no microphone (use an https proxy, "
-              "JupyterHub, or --recorder kernel).", flush=True)
+              "machines reaching this page over http:// get no microphone: serve the class "
+              "with serlib demo --https instead.", flush=True)
     print("Press Ctrl-C to stop the server.", flush=True)
     argv = [str(app_path()), f"--port={args.port}", f"--Voila.ip={args.ip}",
             "--Voila.port_retries=0", "--no-browser" if not args.open else "--Voila.open_browser=True",
@@ -161,6 +213,83 @@ def run(args) -> int:
         raise CommandError(f"serlib demo needs Voila ({exc}): pip install -r requirements.txt") from None
     sys.argv = ["voila"]  # Voila reads its own options from argv only
     Voila.launch_instance(argv=argv)
+    return 0
+
+
+def run_class(args) -> int:
+    """The class server (:mod:`serlib.demo.classroom`): check, print the addresses, serve."""
+    import ssl
+
+    from serlib.cli import CommandError
+    from serlib.demo import classroom, tls
+    from serlib.demo.images import find_prompts
+    from serlib.demo.session import purge_sessions, sessions_dir
+    from serlib.errors import SerlibError
+    from serlib.predict import load_model
+
+    settings = _check(args)
+    context = None
+    made = False
+    if args.https:
+        try:
+            if args.certfile:
+                cert, key = Path(args.certfile).expanduser(), Path(args.keyfile).expanduser()
+            else:
+                cert, key, made = tls.certificate()
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(cert), str(key))
+        except (ssl.SSLError, OSError, SerlibError) as exc:
+            raise CommandError(f"https: the certificate could not be used ({exc}). Give "
+                               f"--certfile/--keyfile, or delete {tls.tls_dir()} to make a new one.") from None
+    model = load_model(settings["model"])
+    parent = Path(settings["sessions"]) if settings["sessions"] else sessions_dir()
+    gone = purge_sessions(parent, args.keep_days)
+    try:
+        room = classroom.Classroom(
+            model, find_prompts(settings["images"]), seconds=args.seconds, sessions=parent,
+            adapt=args.adapt, calibration=args.calibrate, recorder=args.recorder,
+            max_students=args.max_students, idle_seconds=args.idle_minutes * 60,
+            keep_days=args.keep_days)
+    except SerlibError as exc:
+        raise CommandError(str(exc)) from None
+    classroom.warm_up(model)
+    scheme = "https" if args.https else "http"
+    if args.ip in ("127.0.0.1", "localhost"):
+        host = "localhost"
+    elif args.ip in ("0.0.0.0", "::"):
+        host = (tls.lan_addresses() or ["localhost"])[0]
+    else:
+        host = args.ip
+    url = f"{scheme}://{host}:{args.port}/"
+    print(f"serlib demo (class server): {len(room.prompts)} pictures, {args.seconds:g} s each, "
+          f"{args.recorder} microphone{'s' if args.recorder == 'browser' else ''}; at most "
+          f"{args.max_students} students at once. Session folders go to {parent} and are deleted "
+          f"after {args.keep_days:g} days{f' ({len(gone)} old ones deleted now)' if gone else ''}.",
+          flush=True)
+    print(f"Students open: {url}", flush=True)
+    print(f"The board for the projector: {url}board", flush=True)
+    if args.https:
+        print(("A certificate for this machine was made: " if made else "Certificate: ")
+              + (f"{cert} (names: {', '.join(tls.machine_names())})." if not args.certfile else f"{cert}."),
+              flush=True)
+        if not args.certfile:
+            print(tls.WARNING_ADVICE, flush=True)
+    elif host != "localhost" and args.recorder == "browser":
+        print("Note: over http:// only this machine's browser gets a microphone; give "
+              "--https so that the students' phones and laptops get theirs.", flush=True)
+    try:
+        print(tls.qr_text(url), flush=True)
+    except ImportError:
+        pass
+
+    def ready():
+        print("Serving. Press Ctrl-C to stop the server.", flush=True)
+        if args.open:
+            import webbrowser
+
+            webbrowser.open(url + ("board" if args.board else ""))
+
+    classroom.serve(room, ip=args.ip, port=args.port, ssl_context=context, url=url, ready=ready)
     return 0
 
 

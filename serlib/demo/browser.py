@@ -26,6 +26,7 @@ Notebook: 10_live_demo.ipynb
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -33,7 +34,11 @@ from serlib.config import SAMPLE_RATE
 from serlib.demo.recorders import Recorder, _tick
 from serlib.errors import RecorderError
 
-_ESM = r"""
+#: The recording itself (open the microphone, capture N seconds), shared with the class
+#: page (:mod:`serlib.demo.classroom`), which serves the same file.
+CAPTURE_JS = (Path(__file__).with_name("static") / "capture.js").read_text()
+
+_ESM = CAPTURE_JS + r"""
 function render({ model, el }) {
   el.classList.add("serlib-mic");
   const button = document.createElement("button");
@@ -49,22 +54,11 @@ function render({ model, el }) {
     status.style.color = bad ? "#c92a2a" : "";
     status.dataset.state = bad ? "error" : "ok";
   };
-  let stream = null;
-  let ctx = null;
+  let held = null;
 
   async function open() {
-    if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      const err = new Error("browsers allow the microphone only on https:// pages or on localhost");
-      err.name = "InsecureContextError";
-      throw err;
-    }
-    if (!stream || !stream.active) {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-      });
-    }
-    if (!ctx) ctx = new AudioContext();
-    if (ctx.state !== "running") await ctx.resume();
+    held = await serlibOpenMicrophone(held);
+    return held;
   }
 
   function fail(id, err) {
@@ -77,8 +71,8 @@ function render({ model, el }) {
   button.addEventListener("click", async () => {
     try {
       await open();
-      show(`Microphone ready (${ctx.sampleRate} Hz).`);
-      model.send({ event: "enabled", rate: ctx.sampleRate });
+      show(`Microphone ready (${held.ctx.sampleRate} Hz).`);
+      model.send({ event: "enabled", rate: held.ctx.sampleRate });
     } catch (err) {
       fail(null, err);
     }
@@ -91,41 +85,10 @@ function render({ model, el }) {
       fail(id, err);
       return;
     }
-    const rate = ctx.sampleRate;
-    const want = Math.max(1, Math.round(seconds * rate));
-    const source = ctx.createMediaStreamSource(stream);
-    const proc = ctx.createScriptProcessor(4096, 1, 1);
-    const track = stream.getAudioTracks()[0];
-    const chunks = [];
-    let got = 0;
-    let reported = 0;
-    let ended = false;
     show("Recording\u2026");
-    await new Promise((resolve) => {
-      const finish = () => {
-        proc.onaudioprocess = null;
-        try { source.disconnect(); proc.disconnect(); } catch (e) { /* already gone */ }
-        resolve();
-      };
-      if (track) track.addEventListener("ended", () => { ended = true; finish(); }, { once: true });
-      proc.onaudioprocess = (ev) => {
-        if (got >= want) return;
-        const data = ev.inputBuffer.getChannelData(0);
-        const take = Math.min(data.length, want - got);
-        chunks.push(data.slice(0, take));
-        got += take;
-        if (got - reported >= rate / 4 || got >= want) {
-          reported = got;
-          model.send({ event: "progress", id, elapsed: got / rate });
-        }
-        if (got >= want) finish();
-      };
-      source.connect(proc);
-      proc.connect(ctx.destination);  // a ScriptProcessor only runs when connected
-    });
-    const pcm = new Float32Array(got);
-    let offset = 0;
-    for (const c of chunks) { pcm.set(c, offset); offset += c.length; }
+    const { pcm, rate, ended } = await serlibCapture(
+      held.ctx, held.stream, seconds, (elapsed) => model.send({ event: "progress", id, elapsed }));
+    const got = pcm.length;
     model.send({ event: "audio", id, rate, samples: got, ended }, undefined, [pcm.buffer]);
     show(ended ? "The microphone stopped (unplugged?)." : `Sent ${(got / rate).toFixed(1)} s to the kernel.`, ended);
   }

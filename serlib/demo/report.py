@@ -63,7 +63,8 @@ class ClassReport:
     Attributes:
         takes: one row per take (calibration takes excluded): ``student``, ``index``,
             ``expected``, ``heard``, ``matched``, ``heard_adapted`` / ``matched_adapted``
-            (empty where the session had no adaptation), ``status``, ``wav``.
+            (empty where the session had no adaptation), ``status``, ``wav`` (empty where
+            the session kept no recordings), ``prompt`` (the picture's name).
         problems: a :class:`Problem` per bad folder, zip or WAV.
 
     Notebook: 10_live_demo.ipynb
@@ -358,7 +359,8 @@ def _read_session(student: str, folder: Path, problems: list):
         "heard": heard, "matched": ok & (heard == expected), "status": table["status"].astype(str),
         "adapted": adapted_on, "heard_adapted": heard_adapted,
         "matched_adapted": ok & (heard_adapted == expected) if adapted_on else False,
-        "wav": table["wav"].astype(str) if "wav" in table.columns else "",
+        "wav": table["wav"].fillna("").astype(str) if "wav" in table.columns else "",
+        "prompt": table["prompt"].astype(str) if "prompt" in table.columns else "",
     })
 
 
@@ -412,7 +414,7 @@ def class_report(folders) -> ClassReport:
         if part is not None:
             parts.append(part)
     columns = ["student", "index", "expected", "heard", "matched", "status", "adapted",
-               "heard_adapted", "matched_adapted", "wav"]
+               "heard_adapted", "matched_adapted", "wav", "prompt"]
     takes = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns))
     takes["adapted"] = takes["adapted"].astype(bool)
     return ClassReport(takes=takes[columns], problems=problems, _tmp=holder[0] if holder else None)

@@ -108,6 +108,45 @@ def new_session_folder(parent: str | os.PathLike | None = None) -> Path:
                       "started in the same second.")
 
 
+#: ``serlib demo --keep-days``: session folders older than this many days are deleted.
+KEEP_DAYS = 30
+_SESSION_NAME = re.compile(r"^\d{8}-\d{6}(-\d+)?$")
+
+
+def purge_sessions(parent: str | os.PathLike | None = None, keep_days: float = KEEP_DAYS, *,
+                   now: float | None = None) -> list[Path]:
+    """Delete the session folders in ``parent`` (default :func:`sessions_dir`) whose last
+    change is more than ``keep_days`` days ago; returns the folders deleted.
+
+    Only folders this module made are touched: a time-stamped name
+    (:func:`new_session_folder`) with a ``session.json`` or ``results.csv`` inside; any
+    other file or folder in ``parent`` stays. A folder's age is that of its newest file,
+    so a session still recording is never deleted. ``serlib demo --keep-days`` runs this
+    at start and every hour while it serves.
+
+    Notebook: 10_live_demo.ipynb
+    """
+    if not keep_days > 0:
+        raise ValueError(f"keep_days={keep_days}: give a number of days above 0")
+    parent = Path(parent) if parent is not None else sessions_dir()
+    if not parent.is_dir():
+        return []
+    limit = (time.time() if now is None else now) - keep_days * 86400
+    gone = []
+    for folder in sorted(parent.iterdir()):
+        if (not folder.is_dir() or folder.is_symlink() or not _SESSION_NAME.match(folder.name)
+                or not ((folder / "session.json").is_file() or (folder / "results.csv").is_file())):
+            continue
+        try:
+            newest = max(p.stat().st_mtime for p in [folder, *folder.rglob("*")])
+        except OSError:
+            continue
+        if newest < limit:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder)
+    return gone
+
+
 @dataclass
 class Take:
     """The result for one picture.
@@ -339,13 +378,18 @@ class Session:
             the student reads a sentence in a normal voice; the take enters the speaker
             statistics when speech was heard, gets no verdict and is never scored. Only
             with adaptation (without it the take would serve nothing, so it is left out).
+        keep_recordings: save each take's WAV in the folder (default). ``False``: a session
+            that keeps only the verdicts (results.csv, its ``wav`` column empty); the sound
+            is judged in memory and dropped, speaker adaptation still works (it keeps
+            feature rows, not sound), but :meth:`rescore` and :meth:`looking_back` cannot.
 
     Notebook: 10_live_demo.ipynb
     """
 
     def __init__(self, prompts=None, model=None, *, folder: str | os.PathLike | None = None,
                  seconds: float = 7.0, quiet_dbfs: float = QUIET_DBFS, model_name: str | None = None,
-                 recorder_name: str = "", adapt: bool = True, calibration: bool = False):
+                 recorder_name: str = "", adapt: bool = True, calibration: bool = False,
+                 keep_recordings: bool = True):
         if seconds <= 0:
             raise ValueError(f"seconds={seconds}: a recording must last more than 0 seconds")
         if model is None:
@@ -372,6 +416,7 @@ class Session:
         self.stopped: str | None = None
         self.created = datetime.now().isoformat(timespec="seconds")
         self.results_name = "results.csv"
+        self.keep_recordings = bool(keep_recordings)
 
     def warm_up(self) -> None:
         """Judge one short synthetic sound, so the first real verdict comes as fast as the
@@ -451,7 +496,7 @@ class Session:
         judgement = Judgement(plain, check.level_dbfs, check.contrast_db, check.speech_seconds)
         index = self.position + 1
         stem = f"{index:02d}_{_slug(prompt.emotion)}"
-        wav = save(self.folder / f"{stem}.wav", y, SAMPLE_RATE)
+        wav = save(self.folder / f"{stem}.wav", y, SAMPLE_RATE) if self.keep_recordings else None
         picture = self.folder / "pictures" / f"{stem}{prompt.path.suffix.lower()}"
         picture.parent.mkdir(exist_ok=True)
         if prompt.path.is_file():
@@ -460,7 +505,7 @@ class Session:
             judgement, adapted, calibration=calibrating,
             adapt_takes=earlier,
             index=index, prompt=prompt.name, expected=prompt.emotion,
-            seconds=round(y.size / SAMPLE_RATE, 3), wav=wav.name, picture=f"pictures/{picture.name}")
+            seconds=round(y.size / SAMPLE_RATE, 3), wav=wav.name if wav else "", picture=f"pictures/{picture.name}")
         take.latency_ms = round((time.perf_counter() - start) * 1000, 1)
         self.takes.append(take)
         self.save()
@@ -555,6 +600,7 @@ class Session:
             "recorder": self.recorder_name,
             "model": self.model_name,
             "stopped": self.stopped,
+            "recordings": "kept" if getattr(self, "keep_recordings", True) else "not kept",
             "prompts": [{"emotion": p.emotion, "name": p.name, "path": str(p.path)} for p in self.prompts],
             "adaptation": {"enabled": self.adapting, "prior": "model" if self.adapting else None,
                            "takes": self.adapt_takes,
@@ -613,6 +659,7 @@ class Session:
         session.stopped = meta.get("stopped")
         session.created = meta.get("created", "")
         session.results_name = "results.csv"
+        session.keep_recordings = meta.get("recordings", "kept") == "kept"
         session.takes = []
         csv = folder / "results.csv"
         if csv.is_file() and csv.stat().st_size > 0:
@@ -631,7 +678,8 @@ class Session:
                     detected=detected, status=str(row["status"]), probabilities=probs,
                     level_dbfs=float(row["level_dbfs"]), contrast_db=float(row["contrast_db"]),
                     speech_seconds=float(row["speech_seconds"]),
-                    seconds=float(row["seconds"]), wav=str(row["wav"]), picture=str(row["picture"]),
+                    seconds=float(row["seconds"]), wav="" if pd.isna(row["wav"]) else str(row["wav"]),
+                    picture=str(row["picture"]),
                     latency_ms=float(row["latency_ms"]),
                     detected_adapted=str(adapted) if ok and not pd.isna(adapted) else None,
                     probabilities_adapted=probs_adapted if ok else {},
@@ -639,7 +687,8 @@ class Session:
         if model is not None and session.adapt:
             session.adapter = _adapter_for(model)
             if session.adapter is not None:
-                heard = [folder / t.wav for t in session.takes if t.status in ("ok", CALIBRATION)]
+                heard = [folder / t.wav for t in session.takes
+                         if t.wav and t.status in ("ok", CALIBRATION)]
                 for row in speaker_takes(model, heard, quiet_dbfs=session.quiet_dbfs):
                     session.adapter.add(row)
         return session
@@ -661,6 +710,9 @@ class Session:
         """
         from serlib.audio import load
 
+        if not getattr(self, "keep_recordings", True):
+            raise SerlibError(f"{self.folder.name}: this session kept no recordings (only the "
+                              "verdicts), so there is nothing to judge again.")
         new = Session.__new__(Session)
         new.__dict__.update(self.__dict__)
         new.model = model
@@ -727,7 +779,7 @@ class Session:
 
         Notebook: 10_live_demo.ipynb
         """
-        if self.adapter is None or self.model is None:
+        if self.adapter is None or self.model is None or not getattr(self, "keep_recordings", True):
             return None
         live = [t for t in self.takes if t.status == "ok" and t.detected_adapted is not None]
         if len(live) < 2:

@@ -29,6 +29,9 @@ def figure_png(fig, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
+#: Whose judgement a verdict is: "your voice sounded *angry* to a model trained on actors",
+#: never "you are angry" (notebook 09 says why).
+TRAINED_ON = "to a model trained on actors"
 #: What the page says instead of a verdict after the calibration prompt.
 CALIBRATION_THANKS = "Thanks - your normal voice is noted. Now the pictures."
 #: Styles for a projector: large pictures and type (``SessionUI(projector=True)``).
@@ -46,6 +49,9 @@ PROJECTOR_CSS = """
 .serlib-summary { font-size: 24px; }
 .serlib-warning { font-size: 22px; color: #e8590c; }
 .serlib-mic { font-size: 18px; }
+.serlib-consent-text { font-size: 20px; line-height: 1.4; max-width: 60em; }
+.serlib-consent-text dd { margin: 0 0 6px 1.2em; }
+.serlib-consent .widget-button { font-size: 20px; height: 44px; }
 </style>
 """
 
@@ -57,6 +63,8 @@ def _probabilities(probs: dict) -> list[tuple[str, float]]:
 def result_html(take) -> str:
     """The verdict shown under the picture after each recording.
 
+    The wording says what a verdict is: how the voice *sounded to a model trained on
+    actors* (:data:`TRAINED_ON`), not how the student feels.
     With speaker adaptation the adapted verdict (``take.shown``) is the big one, and the
     verdict without adaptation is shown small beside it; a calibration take gets thanks
     instead of a verdict.
@@ -76,8 +84,9 @@ def result_html(take) -> str:
     matched = getattr(take, "matched_adapted", take.matched) if adapted else take.matched
     colour = "#2b8a3e" if matched else "#c92a2a"
     others = ", ".join(f"{html.escape(k)} {v:.0%}" for k, v in top[1:])
-    text = (f"Heard: <b class='serlib-heard' style='color:{colour}'>{html.escape(shown)}</b> "
-            f"({top[0][1]:.0%}; then {others}) - expected {html.escape(take.expected)}")
+    text = (f"Your voice sounded <b class='serlib-heard' style='color:{colour}'>{html.escape(shown)}"
+            f"</b> {TRAINED_ON} ({top[0][1]:.0%}; then {others}) - expected "
+            f"{html.escape(take.expected)}")
     if adapted:
         n = getattr(take, "adapt_takes", 0) or 0
         if n:
@@ -94,6 +103,26 @@ def calibration_html(text: str) -> str:
     """The calibration prompt: the sentence to read, in large type."""
     return ("Read this sentence aloud in your normal voice:<br>"
             f"<span class='serlib-sentence'>&ldquo;{html.escape(text)}&rdquo;</span>")
+
+
+def consent_html(*, seconds: float, pictures: int, where: str, keep_days: float | None) -> str:
+    """What the page says before the first recording: what is recorded, where it is kept
+    and for how long, who sees it, and what a verdict means; then it asks for consent.
+
+    Notebook: 10_live_demo.ipynb
+    """
+    how_long = (f"{keep_days:g} days; then the folder is deleted (serlib demo --keep-days)."
+                if keep_days else "until you or the teacher delete the folder.")
+    rows = [("What is recorded", f"Your voice, {seconds:g} seconds for each of {pictures} "
+                                 "pictures, and what the model heard in it."),
+            ("Where it is kept", f"On this computer, in a session folder inside {where} "
+                                 "(named by the time it started, not by you)."),
+            ("For how long", how_long),
+            ("What the verdict means", "Which emotion your voice sounded like to a model "
+                                       "trained on actors; it does not say how you feel.")]
+    body = "".join(f"<dt><b>{html.escape(k)}</b></dt><dd>{html.escape(v)}</dd>" for k, v in rows)
+    return (f"<div class='serlib-consent-text'><b>Before you record</b><dl>{body}</dl>"
+            "If you do not agree, close this page: nothing has been recorded.</div>")
 
 
 def session_options(**options) -> dict:
@@ -121,6 +150,10 @@ class SessionUI:
             that speaker adaptation uses as its reference; no verdict is shown for it.
         adapt: judge each take adapted to the student's voice (speaker adaptation).
         projector: large type and pictures for a projector (``serlib demo`` uses it).
+        consent: before the first recording, say what is recorded, where it is kept and
+            for how long (``keep_days``), and ask: two buttons start the session, keeping
+            the recordings or only the verdicts (``serlib demo``'s page does this).
+        keep_recordings: keep the WAVs (without ``consent``; with it, the student chooses).
 
     After the run, ``ui.session`` holds the :class:`Session` (results, folder).
 
@@ -129,7 +162,9 @@ class SessionUI:
 
     def __init__(self, prompts=None, *, recorder=None, model=None, seconds: float = 7.0,
                  folder=None, pause: float = 1.5, image_width: int = 300,
-                 calibration: bool = False, adapt: bool = True, projector: bool = False):
+                 calibration: bool = False, adapt: bool = True, projector: bool = False,
+                 consent: bool = False, keep_days: float | None = None,
+                 keep_recordings: bool = True):
         import ipywidgets as w
 
         from serlib.demo.images import find_prompts
@@ -147,6 +182,7 @@ class SessionUI:
         self.pause = float(pause)
         self.calibration = bool(calibration)
         self.adapt = bool(adapt)
+        self.keep_recordings = bool(keep_recordings)
         self.session: Session | None = None
         self.latencies_ms: list[float] = []
         self._thread: threading.Thread | None = None
@@ -180,6 +216,30 @@ class SessionUI:
         self.start_button.on_click(lambda _b: self.start())
         self.stop_button.on_click(lambda _b: self._stop.set())
         top = [w.HTML(PROJECTOR_CSS)] if projector else []
+        self.consent = None
+        if consent:
+            from serlib.demo.session import sessions_dir, split_prompts
+
+            try:
+                count = len(split_prompts(self.prompts, self.model)[0])
+            except SerlibError:
+                count = len(self.prompts)
+            where = str(self.folder.parent if self.folder is not None else sessions_dir())
+            keep = w.Button(description="I agree: record, and keep my recordings",
+                            button_style="success", layout=w.Layout(width="auto"))
+            keep.add_class("serlib-agree-keep")
+            verdicts = w.Button(description="I agree: record, but keep only the verdicts",
+                                layout=w.Layout(width="auto"))
+            verdicts.add_class("serlib-agree-verdicts")
+            keep.on_click(lambda _b: self._agree(True))
+            verdicts.on_click(lambda _b: self._agree(False))
+            self.consent = w.VBox([w.HTML(consent_html(seconds=self.seconds, pictures=count,
+                                                       where=where, keep_days=keep_days)),
+                                   w.HBox([keep, verdicts])])
+            self.consent.add_class("serlib-consent")
+            top.append(self.consent)
+            self.start_button.layout.display = "none"
+            self.stop_button.layout.display = "none"
         top.append(w.HBox([self.start_button, self.stop_button]))
         if hasattr(self.recorder, "widget"):  # the browser microphone must be on the page
             top.append(self.recorder.widget)
@@ -192,6 +252,14 @@ class SessionUI:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def _agree(self, keep: bool) -> None:
+        """A consent button: hide the question, remember the choice, start."""
+        self.keep_recordings = bool(keep)
+        self.consent.layout.display = "none"
+        self.start_button.layout.display = ""
+        self.stop_button.layout.display = ""
+        self.start()
 
     # ------------------------------------------------------------------ callbacks
     def _on_progress(self, elapsed: float, total: float) -> None:
@@ -244,7 +312,8 @@ class SessionUI:
     def _new_session(self) -> Session:
         return Session(self.prompts, self.model, folder=self.folder, seconds=self.seconds,
                        recorder_name=self.recorder.describe(),
-                       **session_options(calibration=self.calibration, adapt=self.adapt))
+                       **session_options(calibration=self.calibration, adapt=self.adapt,
+                                         keep_recordings=self.keep_recordings))
 
     def start(self) -> None:
         """Start a new session in a worker thread (what the Start button does)."""
@@ -317,8 +386,10 @@ class SessionUI:
             hindsight = f"(Looking back was not possible: {exc})"
         self.summary.value = (f"<b>{html.escape(session.summary())}</b><br>"
                               + (f"{html.escape(hindsight)}<br>" if hindsight else "")
-                              + "Recordings and results.csv are saved in the session folder "
-                              f"<code>{html.escape(session.folder.name)}</code>.")
+                              + ("Recordings and results.csv are saved"
+                                 if getattr(session, "keep_recordings", True) else
+                                 "No recording was kept; the verdicts (results.csv) are saved")
+                              + f" in the session folder <code>{html.escape(session.folder.name)}</code>.")
         warning = getattr(session, "monotone_warning", lambda: None)()
         if warning:
             self.warning.value = f"&#9888; {html.escape(warning)}"
@@ -338,7 +409,7 @@ SETTINGS_ENV = "SERLIB_DEMO_SETTINGS"
 #: What the page uses when a setting is not given.
 PAGE_DEFAULTS = {"recorder": "browser", "seconds": 7.0, "model": None, "images": None,
                  "sessions": None, "calibrate": True, "adapt": True, "pause": 2.0,
-                 "image_width": 560}
+                 "image_width": 560, "keep_days": None}
 
 
 def page_settings(path=None) -> dict:
@@ -389,7 +460,7 @@ def demo_page(settings: dict | None = None):
     settings = page_settings() if settings is None else {**PAGE_DEFAULTS, **settings}
     title = w.HTML("<h1 style='font-size:44px;margin:0.2em 0'>React to the pictures</h1>"
                    "<p style='font-size:22px;margin:0'>A picture appears; say aloud whatever it "
-                   "makes you feel. The computer guesses which emotion it heard in your voice."
+                   "makes you feel. A model guesses which emotion your voice sounded like."
                    "</p>")
     if settings["sessions"]:
         os.environ[SESSIONS_ENV] = str(settings["sessions"])
@@ -414,7 +485,8 @@ def demo_page(settings: dict | None = None):
         return w.VBox([title, problem])
     ui = SessionUI(prompts, recorder=recorder, model=model, seconds=settings["seconds"],
                    pause=settings["pause"], image_width=settings["image_width"],
-                   calibration=settings["calibrate"], adapt=settings["adapt"], projector=True)
+                   calibration=settings["calibrate"], adapt=settings["adapt"], projector=True,
+                   consent=True, keep_days=settings["keep_days"])
     page = w.VBox([title, ui.widget], layout=w.Layout(padding="12px 28px"))
     page.session_ui = ui
     return page
