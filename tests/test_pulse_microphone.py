@@ -39,22 +39,49 @@ def _pactl(*args, env=None) -> str:
                           env=env, timeout=10).stdout.strip()
 
 
+def stop_pulseaudio(runtime: Path) -> None:
+    """Stop the PulseAudio daemon whose socket is in ``runtime`` (started by a test):
+    its pid file names it; ``pulseaudio --kill`` for a daemon that wrote none."""
+    pid_file = runtime / "pulse" / "pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=10,
+                       env=dict(os.environ, XDG_RUNTIME_DIR=str(runtime)))
+        return
+    try:
+        os.kill(pid, 15)
+        for _ in range(50):
+            os.kill(pid, 0)  # raises once it is gone
+            time.sleep(0.1)
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
+
+
 @pytest.fixture(scope="module")
-def pulse_env():
-    """Environment of a running PulseAudio daemon (started here when none answers)."""
+def pulse_env(tmp_path_factory):
+    """Environment of a running PulseAudio daemon. A daemon already answering (CI
+    starts one with scripts/start_pulseaudio.sh) is used and left alone; otherwise one
+    is started here, with its own runtime folder, and stopped after the module."""
     missing = [tool for tool in ("pulseaudio", "pactl", "paplay", "pacat") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs PulseAudio ({', '.join(missing)} not found): "
                     "sudo apt install pulseaudio pulseaudio-utils libasound2-plugins")
     env = dict(os.environ)
+    started = None
     if subprocess.run(["pactl", "info"], capture_output=True, env=env).returncode != 0:
+        started = tmp_path_factory.mktemp("pulse-runtime")
+        env["XDG_RUNTIME_DIR"] = str(started)
         out = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, env=env, timeout=30)
         if out.returncode != 0:
+            stop_pulseaudio(started)
             pytest.skip(f"could not start PulseAudio: {out.stderr.strip()}")
-        for line in out.stdout.splitlines():
-            if line.startswith("export XDG_RUNTIME_DIR="):
-                env["XDG_RUNTIME_DIR"] = line.split("=", 1)[1]
-    return env
+    try:
+        yield env
+    finally:
+        if started is not None:
+            stop_pulseaudio(started)
 
 
 def _keep_running(sink: str, env: dict):
