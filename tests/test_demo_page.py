@@ -102,7 +102,7 @@ def _open_page(p, wav: Path, url: str):
                                 args=ARGS + [f"--use-file-for-fake-audio-capture={wav}"])
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector(".serlib-start", timeout=60_000)
+    page.wait_for_selector(".serlib-consent", timeout=60_000)
     page.wait_for_selector(".serlib-mic", timeout=10_000)
     return browser, page
 
@@ -118,9 +118,11 @@ def test_demo_page_runs_a_session_in_chromium(setup):
             browser, page = _open_page(p, wav, url)
             try:
                 page.screenshot(path=str(ARTIFACTS / "demo_page_start.png"))
-                page.click(".serlib-start")
+                consent = page.inner_text(".serlib-consent")
+                page.click(".serlib-agree-keep")  # consent starts the session
                 page.wait_for_function("() => document.querySelector('.serlib-verdict')"
-                                       ".innerText.includes('Heard')", timeout=30_000)
+                                       ".innerText.includes('Your voice sounded')", timeout=30_000)
+                verdict = page.inner_text(".serlib-verdict")
                 page.screenshot(path=str(ARTIFACTS / "demo_page_verdict.png"))
                 page.wait_for_selector(".serlib-summary.serlib-done", timeout=60_000)
                 page.wait_for_timeout(500)
@@ -133,6 +135,9 @@ def test_demo_page_runs_a_session_in_chromium(setup):
                 browser.close()
     finally:
         _stop(server)
+    assert "What is recorded" in consent and "For how long" in consent and "30 days" in consent
+    assert str(sessions) in consent and "keep only the verdicts" in consent
+    assert "to a model trained on actors" in verdict
     assert "3 of 3 pictures recorded" in summary, summary
     assert "Looking back with all 3 takes of this voice" in summary, summary
     assert grid > 300  # the final grid image was drawn
@@ -154,7 +159,7 @@ def test_killing_the_server_mid_session_keeps_every_judged_take(setup):
         with sync_playwright() as p:
             browser, page = _open_page(p, wav, url)
             try:
-                page.click(".serlib-start")
+                page.click(".serlib-agree-keep")
                 page.wait_for_function("() => document.querySelector('.serlib-status')"
                                        ".innerText.includes('Picture 2 of 3')", timeout=30_000)
                 shown = page.inner_text(".serlib-verdict")
@@ -163,7 +168,7 @@ def test_killing_the_server_mid_session_keeps_every_judged_take(setup):
                 browser.close()
     finally:
         _stop(server, signal.SIGKILL)
-    assert shown == "" or "Heard" not in shown  # picture 2 was on screen, its verdict not yet
+    assert shown == "" or "sounded" not in shown  # picture 2 was on screen, its verdict not yet
     [folder] = [f for f in sessions.iterdir() if f.is_dir()]
     session = demo.Session.load(folder)
     assert len(session.takes) >= 1 and session.takes[0].expected == "happy"

@@ -73,3 +73,28 @@ def test_page_settings_and_a_page_that_explains_a_missing_folder(tmp_path, monke
     error = page.children[-1]
     assert "serlib-page-error" in error._dom_classes
     assert "does not exist" in error.value and "one sub-folder" in error.value
+
+
+def test_page_asks_consent_first_and_can_keep_only_the_verdicts(tmp_path, monkeypatch):
+    """The page (files recorder) says what is recorded, where and for how long before
+    anything is; "keep only the verdicts" runs a session that leaves no WAV."""
+    pytest.importorskip("ipywidgets")
+    if not config.default_model_path().is_file():
+        pytest.skip("the shipped model is not built yet (models/ser-mlp.skops)")
+    images = tmp_path / "images"
+    for prompt in demo.find_prompts(emotions=["happy", "sad"], per_emotion=1):
+        (images / prompt.emotion).mkdir(parents=True, exist_ok=True)
+        (images / prompt.emotion / prompt.path.name).write_bytes(prompt.path.read_bytes())
+    page = ui.demo_page({"recorder": "files", "seconds": 2, "images": str(images),
+                         "sessions": str(tmp_path / "sessions"), "keep_days": 7, "pause": 0,
+                         "calibrate": False})
+    session_ui = page.session_ui
+    text = session_ui.consent.children[0].value
+    assert "What is recorded" in text and "7 days" in text and str(tmp_path / "sessions") in text
+    assert "trained on actors" in text
+    assert session_ui.start_button.layout.display == "none" and session_ui.session is None
+    session_ui._agree(False)  # "I agree: record, but keep only the verdicts"
+    session = session_ui.wait(60)
+    assert len(session.takes) == 2 and not list(session.folder.glob("*.wav"))
+    assert "No recording was kept" in session_ui.summary.value
+    assert session_ui.consent.layout.display == "none"

@@ -343,6 +343,7 @@ class Classroom:
                          "expected": expected, "takes": int(len(judged_here)),
                          "other_share": float(len(other) / len(judged_here)),
                          "heard": [[k, int(v)] for k, v in counts.most_common()]})
+        rows = [r for r in rows if r["other_share"] > 0]
         rows.sort(key=lambda r: (-r["other_share"], -r["takes"]))
         out["differently"] = rows[:3]
         return out

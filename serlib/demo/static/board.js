@@ -55,6 +55,7 @@ function draw(b) {
   $("accuracy-adapted").textContent = b.adapted ? `matched: ${percent(b.accuracy_adapted)}` : "";
   const list = $("differently");
   list.textContent = "";
+  $("differently-none").hidden = b.differently.length > 0 || !b.judged;
   for (const p of b.differently) {
     const li = document.createElement("li");
     if (p.picture) {

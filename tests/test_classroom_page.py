@@ -1,0 +1,229 @@
+"""The class on its own devices, for real: ``serlib demo --class/--https`` in headless
+Chromium, reached through a name that is not localhost (``classroom.test``, mapped to
+127.0.0.1 by Chromium's ``--host-resolver-rules``: only loopback traffic).
+
+* over http the browser refuses the microphone and the page says why (and nothing is
+  recorded);
+* over https (``--ignore-certificate-errors`` stands in for the student's one click on
+  the certificate warning) three students record at once - one on a phone-sized screen
+  whose picture, record state and verdict fit without scrolling, one keeping only the
+  verdicts - while a fourth is told the class is full; the board on the projector then
+  shows the same counts and matrices as ``serlib demo report`` over the session folders.
+
+Chromium's microphone is a WAV of a RAVDESS sample clip. Screenshots go to
+``artifacts/``. Needs Playwright and Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``);
+skipped with the reason where they are missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from serlib import config, demo
+from serlib.audio import load, resample, save
+from serlib.speech import check_speech
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = config.REPO_DIR / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+NAME = "classroom.test"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream", f"--host-resolver-rules=MAP {NAME} 127.0.0.1"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def setup(tmp_path):
+    """Pictures (happy, sad, angry), the fake microphone's WAV, the sessions folder."""
+    pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    pytest.importorskip("tornado", reason="needs tornado (pip install -r requirements.txt)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"needs Chromium at {CHROMIUM} (sudo apt install chromium, or set $CHROMIUM)")
+    if not config.default_model_path().is_file():
+        pytest.skip("the shipped model is not built yet (models/ser-mlp.skops)")
+    images = tmp_path / "images"
+    for prompt in demo.find_prompts(emotions=["angry", "sad", "happy"], per_emotion=1):
+        (images / prompt.emotion).mkdir(parents=True, exist_ok=True)
+        shutil.copy(prompt.path, images / prompt.emotion / prompt.path.name)
+    speech = check_speech(load(demo.sample_clips_for(["angry"])[0])).part
+    wav = save(tmp_path / "microphone.wav", resample(speech, 16000, 48000), 48000)
+    return images, wav, tmp_path / "sessions"
+
+
+def _serve(images, sessions, log: Path, *extra):
+    port = _free_port()
+    serlib = Path(sys.executable).with_name("serlib")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(log.parent / "config"))
+    server = subprocess.Popen(
+        [str(serlib), "demo", "--recorder", "browser", "--seconds", "2", "--port", str(port),
+         "--ip", "127.0.0.1", "--images", str(images), "--sessions", str(sessions),
+         "--no-calibrate", *extra],
+        stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    for _ in range(600):
+        if "Press Ctrl-C" in log.read_text():
+            return server, port
+        if server.poll() is not None:
+            pytest.fail(f"serlib demo exited: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+    _stop(server)
+    pytest.fail(f"serlib demo did not start in 60 s: {log.read_text()[-2000:]}")
+
+
+def _stop(server) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def test_over_http_the_page_says_why_there_is_no_microphone(setup):
+    from playwright.sync_api import sync_playwright
+
+    images, wav, sessions = setup
+    server, port = _serve(images, sessions, sessions.parent / "http.log", "--class")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM,
+                                        args=ARGS + [f"--use-file-for-fake-audio-capture={wav}"])
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 844})
+                page.goto(f"http://{NAME}:{port}/", wait_until="domcontentloaded")
+                page.wait_for_selector("#consent", state="visible", timeout=30_000)
+                assert page.evaluate("window.isSecureContext") is False
+                page.click("#agree-keep")
+                page.wait_for_selector("#problem", state="visible", timeout=10_000)
+                text = page.inner_text("#problem-text")
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "class_page_http_refused.png"))
+            finally:
+                browser.close()
+    finally:
+        _stop(server)
+    assert "https://" in text and "microphone" in text and "serlib demo --https" in text
+    assert not any(sessions.iterdir())  # refused before joining: nothing recorded
+
+
+def _layout(page) -> dict:
+    """Where the recording screen's parts are, and whether the page scrolls."""
+    return page.evaluate("""() => {
+        const box = (id) => { const r = document.getElementById(id).getBoundingClientRect();
+                              return {top: r.top, bottom: r.bottom, height: r.height}; };
+        const h1 = document.querySelector('h1');
+        const style = getComputedStyle(h1);
+        return {scroll: document.documentElement.scrollHeight, height: innerHeight,
+                picture: box('picture'), state: box('state'), verdict: box('verdict'),
+                h1_font: parseFloat(style.fontSize), h1_line: parseFloat(style.lineHeight)};
+    }""")
+
+
+def test_a_class_records_over_https_and_the_board_matches_the_report(setup):
+    from playwright.sync_api import sync_playwright
+
+    images, wav, sessions = setup
+    ARTIFACTS.mkdir(exist_ok=True)
+    server, port = _serve(images, sessions, sessions.parent / "https.log", "--https",
+                          "--max-students", "3", "--keep-days", "30")
+    url = f"https://{NAME}:{port}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=ARGS + ["--ignore-certificate-errors", f"--use-file-for-fake-audio-capture={wav}"])
+            try:
+                board = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+                board.goto(url + "board", wait_until="domcontentloaded")
+                sizes = [{"width": 390, "height": 844}, {"width": 1280, "height": 900},
+                         {"width": 1280, "height": 900}]
+                students = [browser.new_context(viewport=v).new_page() for v in sizes]
+                for page in students:
+                    page.goto(url, wait_until="domcontentloaded")
+                    page.wait_for_selector("#consent", state="visible", timeout=30_000)
+                consent = students[0].inner_text("#consent")
+                students[0].screenshot(path=str(ARTIFACTS / "class_page_consent_phone.png"))
+                students[0].click("#agree-keep")
+                students[1].click("#agree-verdicts")
+                students[2].click("#agree-keep")
+                # a fourth student while three record: the class is full
+                late = browser.new_context().new_page()
+                late.goto(url, wait_until="domcontentloaded")
+                late.wait_for_selector("#consent", state="visible", timeout=30_000)
+                late.click("#agree-keep")
+                late.wait_for_selector("#problem", state="visible", timeout=20_000)
+                full = late.inner_text("#problem-text")
+                # the phone: picture, record state and verdict on one screen (the wait
+                # predicates are functions: the page's Content-Security-Policy forbids eval)
+                phone = students[0]
+                phone.wait_for_function("() => window.serlibClass.takes >= 1", timeout=30_000)
+                layout = _layout(phone)
+                verdict = phone.inner_text("#verdict")
+                phone.screenshot(path=str(ARTIFACTS / "class_page_verdict_phone.png"))
+                for page in students:
+                    page.wait_for_function("() => window.serlibClass.view === 'done'", timeout=90_000)
+                latencies = [ms for page in students
+                             for ms in page.evaluate("window.serlibClass.latencies")]
+                summaries = [page.inner_text("#done") for page in students]
+                board.wait_for_function(
+                    "() => window.serlibBoard.data && window.serlibBoard.data.takes === 9 "
+                    "&& window.serlibBoard.data.students_in === 0", timeout=15_000)
+                board.screenshot(path=str(ARTIFACTS / "class_board.png"), full_page=True)
+                shown = board.evaluate("""() => {
+                    const read = (id) => [...document.querySelectorAll(`#${id} tr`)].slice(1).map(
+                        (tr) => [tr.dataset.expected, [...tr.querySelectorAll('td')].map(
+                            (td) => Number(td.dataset.count))]);
+                    return {plain: read('matrix-plain'), adapted: read('matrix-adapted'),
+                            judged: Number(document.getElementById('judged').textContent),
+                            nothing: Number(document.getElementById('nothing').textContent),
+                            sessions: Number(document.getElementById('sessions').textContent),
+                            text: document.body.innerText,
+                            media: document.querySelectorAll('audio, video').length};
+                }""")
+            finally:
+                browser.close()
+    finally:
+        _stop(server)
+
+    assert "30 days" in consent and "trained on actors" in consent and "keep only the verdicts" in consent
+    assert "class is full" in full and "try again in a minute" in full
+    assert "Your voice sounded" in verdict and "to a model trained on actors" in verdict
+    assert layout["scroll"] <= layout["height"], layout  # no scrolling on the phone
+    for part in ("picture", "state", "verdict"):
+        assert 0 <= layout[part]["top"] and layout[part]["bottom"] <= layout["height"], (part, layout)
+    assert layout["picture"]["height"] >= 150, layout  # the picture still shows
+    assert layout["h1_line"] >= layout["h1_font"], layout  # the title's lines do not overlap
+    assert len(latencies) == 9 and max(latencies) < 5000, latencies
+    assert all("3 of 3 pictures recorded" in s for s in summaries), summaries
+    assert "only the verdicts" in summaries[1]
+
+    folders = sorted(f for f in sessions.iterdir() if f.is_dir())
+    assert len(folders) == 3
+    wavs = sorted(len(list(f.glob("*.wav"))) for f in folders)
+    assert wavs == [0, 3, 3]  # the student who kept only the verdicts left no recording
+    serlib = Path(sys.executable).with_name("serlib")
+    out = subprocess.run([str(serlib), "demo", "report", str(sessions), "--json"],
+                         capture_output=True, text=True, timeout=120)
+    report = json.loads(out.stdout)
+    assert not report["problems"], report["problems"]
+    as_rows = lambda part: [[e, c] for e, c in zip(part["expected"], part["counts"])]  # noqa: E731
+    assert shown["plain"] == as_rows(report["confusion"])
+    assert shown["adapted"] == as_rows(report["adapted"])
+    assert shown["judged"] + shown["nothing"] == sum(map(sum, report["confusion"]["counts"])) == 9
+    assert shown["sessions"] == 3
+    assert shown["media"] == 0
+    for folder in folders:  # no names, no folders on the board
+        assert folder.name not in shown["text"]
