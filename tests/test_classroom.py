@@ -261,3 +261,23 @@ def test_a_visitor_cannot_read_recordings_or_another_session(server, model):
     status, body = _request(url + "/api/leave", context, token.encode(), method="POST")
     assert json.loads(body)["released"] is True
     assert len(list(folder.glob("*.wav"))) == 1  # what was saved stays
+
+
+def test_classroom_with_the_file_recorder_records_on_the_server(model, prompts, tmp_path):
+    """--recorder files: the page sends no sound; the server replays a sample clip per
+    picture (a class without microphones), judged like any take."""
+    room = classroom.Classroom(model, prompts, seconds=1.0, sessions=tmp_path, calibration=False,
+                               recorder="files")
+    try:
+        student = room.join()
+        for k in range(3):
+            answer = room.submit(student.token, k, None, 0)
+            assert answer["take"]["index"] == k + 1, answer
+        assert answer["next"]["done"] and not room.students
+        assert len(list(student.session.folder.glob("*.wav"))) == 3
+        meta = json.loads((student.session.folder / "session.json").read_text())
+        assert meta["recorder"] == "class page (files microphone)"
+    finally:
+        room.close()
+    with pytest.raises(SerlibError, match="unknown recorder"):
+        classroom.Classroom(model, prompts, sessions=tmp_path, recorder="telepathy")

@@ -9,6 +9,7 @@ first use::
     recorder = demo.choose_recorder(prompts=prompts)   # kernel mic, browser mic or files
     demo.SessionUI(prompts, recorder=recorder)         # start button, pictures, grid
     demo.class_report("collected/").plot()             # what a class's sessions show
+    # serlib demo --https: demo.Classroom, the class on its own devices (classroom.py)
 
 Notebook: 10_live_demo.ipynb
 """
@@ -26,12 +27,13 @@ _EXPORTS = {
     "NOTHING_HEARD": "session",
     "SessionUI": "ui",
     "class_report": "report", "ClassReport": "report", "replayed_class": "report",
+    "Classroom": "classroom", "purge_sessions": "session",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-_SUBMODULES = ("images", "recorders", "browser", "session", "ui", "report")
+_SUBMODULES = ("images", "recorders", "browser", "session", "ui", "report", "classroom", "tls")
 
 
 def __getattr__(name):

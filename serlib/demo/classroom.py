@@ -447,6 +447,8 @@ def _application(room: Classroom, *, info: dict):
                     pool, room.submit, self.token(), position, pcm, rate)
             except SessionEnded as exc:
                 return self.write_json({"error": str(exc), "ended": True}, 410)
+            # from the request's first byte to the answer: what the server adds to the wait
+            result["server_ms"] = round(self.request.request_time() * 1000, 1)
             self.write_json(result)
 
     class Leave(Base):

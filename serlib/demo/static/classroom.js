@@ -3,7 +3,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 // window.serlibClass: what tests and scripts/benchmark_class.py read.
-const S = window.serlibClass = { info: null, student: null, held: null, latencies: [],
+const S = window.serlibClass = { info: null, student: null, held: null, latencies: [], serverMs: [],
   takes: 0, view: "loading", stopping: false, error: null, full: false };
 const VIEWS = ["loading", "consent", "problem", "stage", "done"];
 
@@ -151,7 +151,10 @@ async function run(next) {
     if (counting) await counting;
     if (answer.verdict_html !== undefined) {
       $("verdict").innerHTML = answer.verdict_html;  // built and escaped by the server
-      if (body) S.latencies.push(performance.now() - sent);
+      if (body) {
+        S.latencies.push(performance.now() - sent);
+        S.serverMs.push(answer.server_ms);
+      }
       S.takes += 1;
       $("state").dataset.state = "judged";
       $("state-text").textContent = answer.take.calibration ? "Noted." : "Judged.";
