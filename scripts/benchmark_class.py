@@ -305,6 +305,8 @@ def run(n: int, args, wav: Path) -> dict:
             if server.poll() is not None:
                 raise SystemExit(f"the server exited: {log.read_text()[-2000:]}")
             time.sleep(0.1)
+        for task in Path(f"/proc/{server.pid}/task").iterdir():  # every thread of the server
+            os.setpriority(os.PRIO_PROCESS, int(task.name), args.server_nice)
         base = f"https://127.0.0.1:{port}"
         info = _get(base + "/api/info")
         per_student = info["pictures"] + (1 if info["calibration"] else 0)
@@ -375,7 +377,7 @@ def run(n: int, args, wav: Path) -> dict:
         "errors": [r["error"] for r in results if r["error"]],
         "load_average": {"before": [round(x, 2) for x in load_before],
                          "after": [round(x, 2) for x in load_after]},
-        "cores": os.cpu_count(), "server_nice": os.getpriority(os.PRIO_PROCESS, 0),
+        "cores": os.cpu_count(), "server_nice": args.server_nice,
         "browsers_nice": args.browsers_nice,
     }
     return out
@@ -393,6 +395,9 @@ def main(argv=None) -> int:
                         help="how many students are Chromium pages (default 10; the others send "
                              "the page's requests from Python threads: 30 Chromium pages do not "
                              "fit beside the server on 2 cores)")
+    parser.add_argument("--server-nice", type=int, default=0,
+                        help="niceness of the server (default 0: a laptop serving a class runs "
+                             "the server in the foreground; it needs a few percent of a core)")
     parser.add_argument("--browsers-nice", type=int, default=19,
                         help="niceness of the students' Chromium (default 19: below the server)")
     args = parser.parse_args(argv)
@@ -427,7 +432,7 @@ def main(argv=None) -> int:
         "context each, the page's own recording code) and the others send the same requests "
         "from Python threads, paced in real time; all on the same "
         f"{os.cpu_count()}-core machine (classroom audio: sample speech, fan noise, chatter); "
-        f"the server at nice {os.getpriority(os.PRIO_PROCESS, 0)}, the browsers at nice "
+        f"the server at nice {args.server_nice}, the browsers at nice "
         f"{args.browsers_nice}. Load average before and after each run in the last column: the "
         "machine was shared with other jobs.\n\n"
         + header + "\n" + "\n".join(rows) + "\n")

@@ -83,7 +83,7 @@ class Student:
     session: Session
     keep: bool
     last_seen: float = field(default_factory=time.monotonic)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)  # release() inside submit()
     recorder: object = None  # server-side recorder (files / kernel), None for the browser
 
 
