@@ -281,3 +281,25 @@ def test_classroom_with_the_file_recorder_records_on_the_server(model, prompts, 
         room.close()
     with pytest.raises(SerlibError, match="unknown recorder"):
         classroom.Classroom(model, prompts, sessions=tmp_path, recorder="telepathy")
+
+
+def test_voila_page_culls_the_kernels_of_closed_pages():
+    """Voilà refuses its own shutdown request when a tab closes (voila#1458): the page's
+    server culls idle kernels of closed pages instead, after --idle-minutes."""
+    import argparse
+
+    from serlib.commands import demo as command
+
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    args = parser.parse_args(["demo", "--idle-minutes", "5"])
+    args.ip = "127.0.0.1"
+    argv = command.voila_argv(args)
+    assert "--MappingKernelManager.cull_idle_timeout=300" in argv
+    assert "--MappingKernelManager.cull_interval=60" in argv
+    assert "--MappingKernelManager.cull_connected=False" in argv  # open pages keep theirs
+    voila = pytest.importorskip("voila.app")
+    app = voila.Voila()
+    app.initialize(argv[:1] + argv[2:3] + argv[-3:] + ["--no-browser"])
+    app.init_settings()
+    assert app.kernel_manager.cull_idle_timeout == 300 and not app.kernel_manager.cull_connected

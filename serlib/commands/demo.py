@@ -79,8 +79,9 @@ def register(subparsers) -> None:
     c.add_argument("--max-students", type=int, default=40, metavar="N",
                    help="students recording at once; the next is told to try again in a minute "
                         "(default 40)")
-    c.add_argument("--idle-minutes", type=float, default=10.0, metavar="M",
-                   help="let a student's session go after M minutes without a take (default 10)")
+    p.add_argument("--idle-minutes", type=float, default=10.0, metavar="M",
+                   help="let a student's session go after M minutes without a take; on the Voila "
+                        "page, shut a closed page's kernel down after M idle minutes (default 10)")
     p.set_defaults(func=run, ip=None)
     sub = p.add_subparsers(dest="demo_command", metavar="report")
     r = sub.add_parser("report", help="the class report over students' session folders",
@@ -166,6 +167,20 @@ def _check(args) -> dict:
             "keep_days": args.keep_days}
 
 
+def voila_argv(args) -> list[str]:
+    """Voilà's options for the page. A kernel whose page has closed is shut down after
+    ``--idle-minutes`` (jupyter_server's culler: Voilà's own shutdown request on closing a
+    tab is refused, voila-dashboards/voila#1458, so without it every page load keeps a
+    kernel of ~400 MB until the server stops); a page still open keeps its kernel."""
+    idle = max(1, round(args.idle_minutes * 60))
+    return [str(app_path()), f"--port={args.port}", f"--Voila.ip={args.ip}",
+            "--Voila.port_retries=0", "--no-browser" if not args.open else "--Voila.open_browser=True",
+            "--Voila.root_dir=" + str(app_path().parent),
+            f"--MappingKernelManager.cull_idle_timeout={idle}",
+            f"--MappingKernelManager.cull_interval={max(1, min(60, idle // 2))}",
+            "--MappingKernelManager.cull_connected=False"]
+
+
 def run(args) -> int:
     import json
     import os
@@ -202,9 +217,7 @@ def run(args) -> int:
               "machines reaching this page over http:// get no microphone: serve the class "
               "with serlib demo --https instead.", flush=True)
     print("Press Ctrl-C to stop the server.", flush=True)
-    argv = [str(app_path()), f"--port={args.port}", f"--Voila.ip={args.ip}",
-            "--Voila.port_retries=0", "--no-browser" if not args.open else "--Voila.open_browser=True",
-            "--Voila.root_dir=" + str(app_path().parent)]
+    argv = voila_argv(args)
     try:
         from voila.app import Voila
     except ImportError as exc:
