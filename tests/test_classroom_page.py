@@ -191,6 +191,7 @@ def test_a_class_records_over_https_and_the_board_matches_the_report(setup):
                             nothing: Number(document.getElementById('nothing').textContent),
                             sessions: Number(document.getElementById('sessions').textContent),
                             text: document.body.innerText,
+                            note: document.getElementById('certificate-note').textContent,
                             media: document.querySelectorAll('audio, video').length};
                 }""")
             finally:
@@ -225,5 +226,6 @@ def test_a_class_records_over_https_and_the_board_matches_the_report(setup):
     assert shown["judged"] + shown["nothing"] == sum(map(sum, report["confusion"]["counts"])) == 9
     assert shown["sessions"] == 3
     assert shown["media"] == 0
+    assert "Advanced" in shown["note"]  # what to click at the certificate warning
     for folder in folders:  # no names, no folders on the board
         assert folder.name not in shown["text"]

@@ -521,7 +521,10 @@ def page_info(room: Classroom, url: str) -> dict:
     what = (f"Your voice, {room.seconds:g} seconds for each of {pictures} pictures"
             + (" and one sentence read in your normal voice first" if room.calibration else "")
             + ", and what the model heard in it.")
+    from serlib.demo.tls import WARNING_ADVICE
+
     return {"url": url, "seconds": room.seconds, "pictures": pictures, "recorder": room.recorder,
+            "certificate_note": WARNING_ADVICE if url.startswith("https://") else "",
             "calibration": room.calibration, "keep_days": room.keep_days,
             "consent": {"what": what, "where": where,
                         "how_long": f"{room.keep_days:g} days; then they are deleted.",

@@ -90,6 +90,9 @@ async function poll() {
   setTimeout(poll, 1500);
 }
 
-fetch("/api/info").then((r) => r.json()).then((info) => { $("board-url").textContent = info.url; })
+fetch("/api/info").then((r) => r.json()).then((info) => {
+  $("board-url").textContent = info.url;
+  $("certificate-note").textContent = info.certificate_note;
+})
   .catch(() => {});
 poll();
