@@ -8,7 +8,8 @@ Chromium, reached through a name that is not localhost (``classroom.test``, mapp
   the certificate warning) three students record at once - one on a phone-sized screen
   whose picture, record state and verdict fit without scrolling, one keeping only the
   verdicts - while a fourth is told the class is full; the board on the projector then
-  shows the same counts and matrices as ``serlib demo report`` over the session folders.
+  shows the same counts and matrices as ``serlib demo report`` over the session folders;
+  a fifth student who navigates away mid-session is let go at once (the page's beacon).
 
 Chromium's microphone is a WAV of a RAVDESS sample clip. Screenshots go to
 ``artifacts/``. Needs Playwright and Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``);
@@ -194,6 +195,17 @@ def test_a_class_records_over_https_and_the_board_matches_the_report(setup):
                             note: document.getElementById('certificate-note').textContent,
                             media: document.querySelectorAll('audio, video').length};
                 }""")
+                # a student who leaves mid-session (navigates away): the page says goodbye
+                # (sendBeacon) and the server lets the session go at once
+                leaver = browser.new_context().new_page()
+                leaver.goto(url, wait_until="domcontentloaded")
+                leaver.wait_for_selector("#consent", state="visible", timeout=30_000)
+                leaver.click("#agree-keep")
+                leaver.wait_for_function("() => window.serlibClass.takes >= 1", timeout=30_000)
+                leaver.goto("about:blank")
+                board.wait_for_function(
+                    "() => window.serlibBoard.data.sessions === 4 "
+                    "&& window.serlibBoard.data.students_in === 0", timeout=15_000)
             finally:
                 browser.close()
     finally:
@@ -212,7 +224,10 @@ def test_a_class_records_over_https_and_the_board_matches_the_report(setup):
     assert "only the verdicts" in summaries[1]
 
     folders = sorted(f for f in sessions.iterdir() if f.is_dir())
-    assert len(folders) == 3
+    assert len(folders) == 4
+    left = json.loads((folders[-1] / "session.json").read_text())
+    assert left["stopped"] == "the student left the page", left["stopped"]
+    shutil.rmtree(folders.pop())  # the report below is over the three who finished
     wavs = sorted(len(list(f.glob("*.wav"))) for f in folders)
     assert wavs == [0, 3, 3]  # the student who kept only the verdicts left no recording
     serlib = Path(sys.executable).with_name("serlib")

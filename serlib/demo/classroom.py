@@ -515,7 +515,7 @@ def page_info(room: Classroom, url: str) -> dict:
     """What the page says before the first recording (consent), and its settings."""
     from serlib.demo.browser import ADVICE
 
-    where = ("on the teacher's computer, in one folder per session (named by the time it "
+    where = ("On the teacher's computer, in one folder per session (named by the time it "
              "started, not by you)")
     pictures = len(room.prompts)
     what = (f"Your voice, {room.seconds:g} seconds for each of {pictures} pictures"
