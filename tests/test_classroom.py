@@ -303,3 +303,16 @@ def test_voila_page_culls_the_kernels_of_closed_pages():
     app.initialize(argv[:1] + argv[2:3] + argv[-3:] + ["--no-browser"])
     app.init_settings()
     assert app.kernel_manager.cull_idle_timeout == 300 and not app.kernel_manager.cull_connected
+
+
+def test_the_command_line_stays_light():
+    """The demo's options (``--keep-days``'s default among them) are read without
+    importing the session module and numpy: every serlib command builds every parser."""
+    code = ("import sys, contextlib, io\nfrom serlib import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        cli.main(['predict', '--help'])\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('numpy', 'serlib.demo.session') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=str(config.REPO_DIR)))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from serlib.demo.session import KEEP_DAYS
+from serlib.demo import KEEP_DAYS
 
 #: Voilà's own default port.
 DEFAULT_PORT = 8866

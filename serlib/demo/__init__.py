@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import importlib
 
+#: ``serlib demo --keep-days``: session folders older than this many days are deleted
+#: (:func:`serlib.demo.session.purge_sessions`). Here, so the command line reads it cheaply.
+KEEP_DAYS = 30
+
 _EXPORTS = {
     "Prompt": "images", "find_prompts": "images", "prompts_dir": "images",
     "calibration_prompt": "images", "CALIBRATION_TEXT": "images",

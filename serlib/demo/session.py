@@ -108,8 +108,7 @@ def new_session_folder(parent: str | os.PathLike | None = None) -> Path:
                       "started in the same second.")
 
 
-#: ``serlib demo --keep-days``: session folders older than this many days are deleted.
-KEEP_DAYS = 30
+from serlib.demo import KEEP_DAYS  # noqa: E402  (serlib demo --keep-days)
 _SESSION_NAME = re.compile(r"^\d{8}-\d{6}(-\d+)?$")
 
 
