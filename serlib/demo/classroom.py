@@ -421,6 +421,7 @@ def _application(room: Classroom, *, info: dict):
 
     class Take(Base):
         async def post(self):
+            received = time.perf_counter()  # the whole take has arrived
             headers = self.request.headers
             try:
                 position = int(headers.get("X-Serlib-Picture", "-1"))
@@ -447,8 +448,10 @@ def _application(room: Classroom, *, info: dict):
                     pool, room.submit, self.token(), position, pcm, rate)
             except SessionEnded as exc:
                 return self.write_json({"error": str(exc), "ended": True}, 410)
-            # from the request's first byte to the answer: what the server adds to the wait
-            result["server_ms"] = round(self.request.request_time() * 1000, 1)
+            # what the server adds to the wait: from the last byte of the take to the answer
+            # (request_ms: from its first byte, the upload included)
+            result["server_ms"] = round((time.perf_counter() - received) * 1000, 1)
+            result["request_ms"] = round(self.request.request_time() * 1000, 1)
             self.write_json(result)
 
     class Leave(Base):
