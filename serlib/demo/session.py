@@ -60,6 +60,7 @@ from typing import NamedTuple
 import numpy as np
 
 from serlib.config import SAMPLE_RATE
+from serlib.demo import KEEP_DAYS  # serlib demo --keep-days: purge_sessions' default
 from serlib.demo.images import CALIBRATION, Prompt, calibration_prompt, find_prompts
 from serlib.errors import RecorderError, SerlibError
 
@@ -108,7 +109,6 @@ def new_session_folder(parent: str | os.PathLike | None = None) -> Path:
                       "started in the same second.")
 
 
-from serlib.demo import KEEP_DAYS  # noqa: E402  (serlib demo --keep-days)
 _SESSION_NAME = re.compile(r"^\d{8}-\d{6}(-\d+)?$")
 
 
