@@ -239,14 +239,16 @@ def judge(model, X, takes=None):
     """The model's :class:`~serlib.predict.Prediction` for a raw feature row ``X``,
     normalised with the speaker statistics of ``takes`` (raw rows; ``None``: the
     population's, i.e. no adaptation) when the model has a speaker prior
-    (:func:`serlib.predict.model_input`).
+    (:func:`serlib.predict.model_input`); calibrated with the model's temperature
+    (:func:`serlib.calibration.calibrated_proba`).
 
     Notebook: 10_live_demo.ipynb
     """
     from serlib.adaptation import prior_of
+    from serlib.calibration import calibrated_proba
     from serlib.predict import Prediction, model_input
 
-    proba = np.asarray(model.predict_proba(model_input(model, X, takes)))[0]
+    proba = calibrated_proba(model, model_input(model, X, takes))[0]
     classes = [str(c) for c in model.classes_]
     n = None if prior_of(model) is None else (0 if takes is None else len(takes))
     return Prediction(classes[int(np.argmax(proba))], {c: float(p) for c, p in zip(classes, proba)},
