@@ -135,12 +135,13 @@ def apply_temperature(probs, T: float) -> np.ndarray:
     return out[0] if one else out
 
 
-def _nll(logits: np.ndarray, y: np.ndarray, T: float) -> float:
-    logp = _log_softmax(logits / T)
-    return float(-logp[np.arange(len(y)), y].mean())
+def _nll(logits: np.ndarray, y: np.ndarray, T: float, w: np.ndarray | None = None) -> float:
+    logp = _log_softmax(logits / T)[np.arange(len(y)), y]
+    return float(-np.average(logp, weights=w))
 
 
-def fit_temperature(probs_or_logits, y_true, *, from_probs: bool = True, classes=None) -> float:
+def fit_temperature(probs_or_logits, y_true, *, from_probs: bool = True, classes=None,
+                    sample_weight=None) -> float:
     """The temperature ``T > 0`` that minimises the negative log-likelihood of ``y_true``.
 
     ``probs_or_logits``: clips x classes, either probabilities (``from_probs=True``, rows
@@ -150,6 +151,8 @@ def fit_temperature(probs_or_logits, y_true, *, from_probs: bool = True, classes
     (SciPy's bounded scalar minimiser; the NLL is smooth in ``log T``). Fit it on clips of
     *training* speakers that the model producing the probabilities did not train on
     (out-of-fold), never on the speakers you then measure calibration on.
+    ``sample_weight`` (one non-negative number per row) weights the log-likelihood, e.g.
+    ``1 / clips of the row's speaker`` so that every voice counts once.
 
     Raises :class:`ValueError` for inputs of the wrong shape, labels outside the columns,
     NaN, or probabilities that do not sum to 1.
@@ -172,7 +175,13 @@ def fit_temperature(probs_or_logits, y_true, *, from_probs: bool = True, classes
         y = _labels_to_index(y_true, logits.shape[1], classes)
         if len(y) != len(logits):
             raise ValueError(f"logits has {len(logits)} rows but y_true has {len(y)} labels")
-    res = minimize_scalar(lambda s: _nll(logits, y, float(np.exp(s))),
+    w = None
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != (len(y),) or not np.all(np.isfinite(w)) or w.min() < 0 or w.sum() <= 0:
+            raise ValueError(f"sample_weight must be {len(y)} finite numbers >= 0 (one per row, "
+                             "not all 0)")
+    res = minimize_scalar(lambda s: _nll(logits, y, float(np.exp(s)), w),
                           bounds=(np.log(T_MIN), np.log(T_MAX)), method="bounded",
                           options={"xatol": 1e-5})
     return float(np.exp(res.x))

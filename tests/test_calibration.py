@@ -180,3 +180,94 @@ def test_shipped_model_verdicts_carry_its_temperature(sample_root):
     hotter = predict_signal(model, y)
     assert hotter.emotion == pred.emotion
     assert max(hotter.probabilities.values()) < max(pred.probabilities.values())
+
+
+# ---------------------------------------------------------------- the benchmark's results
+def _benchmark():
+    import importlib.util
+
+    from serlib.config import REPO_DIR
+
+    path = REPO_DIR / "scripts" / "benchmark_calibration.py"
+    spec = importlib.util.spec_from_file_location("benchmark_calibration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_refused_clip_is_a_miss_and_has_no_say_in_the_calibration():
+    bench = _benchmark()
+    labels = ["neutral", "happy"]
+    y = np.array(["neutral", "happy", "happy", "neutral"])
+    P = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.1, 0.9]])
+    heard = np.array([True, True, True, False])  # the last one, a miss anyway, refused
+    f = bench.figures(y, heard, P, P, labels)
+    assert (f["n"], f["heard"]) == (4, 3)
+    assert f["accuracy"] == 75.0  # 3 right of 4
+    heard[0] = False  # refusing a clip the model gets right costs a point
+    f = bench.figures(y, heard, P, P, labels)
+    assert f["accuracy"] == 50.0 and f["uar"] == 50.0
+    # ECE over the heard clips only: confidences 0.8 and 0.6, both right
+    assert f["ece_before"] == pytest.approx(100 * (0.2 + 0.4) / 2, abs=0.05)
+
+
+def test_saved_results_hold_one_row_per_test_clip_and_the_summary_recomputes():
+    """results/calibration (committed): every demo-emotion clip of the three corpora once
+    per protocol and number of takes, the calibrated columns are the uncalibrated ones at
+    the fold's temperature, and the summary's ECE follows from the rows."""
+    import json
+
+    import pandas as pd
+
+    from serlib.config import REPO_DIR
+
+    folder = REPO_DIR / "results" / "calibration"
+    if not (folder / "summary.json").is_file():
+        pytest.skip("scripts/benchmark_calibration.py has not been run")
+    frame = pd.read_csv(folder / "unseen.csv")
+    summary = json.loads((folder / "summary.json").read_text())
+    bench = _benchmark()
+    for name, s in summary["protocols"].items():
+        part = frame[frame["protocol"] == name]
+        labels = s["labels"]
+        for n, fig in s["by_takes"].items():
+            sub = part[part["takes"] == int(n)]
+            assert len(sub) == fig["n"] and not sub.duplicated(["corpus", "clip"]).any()
+            P = sub[[f"p_{e}" for e in labels]].to_numpy()
+            C = sub[[f"cal_{e}" for e in labels]].to_numpy()
+            T = sub["temperature"].to_numpy()
+            assert set(np.round(T, 4)) == set(np.round(list(s["temperature"].values()), 4))
+            for t in set(T):
+                rows = T == t
+                assert np.allclose(cal.apply_temperature(P[rows] / P[rows].sum(1, keepdims=True),
+                                                         t), C[rows], atol=1e-4)
+            h = sub["heard"].to_numpy(bool)
+            y = sub["emotion"].to_numpy()
+            assert fig["ece_before"] == pytest.approx(
+                100 * cal.expected_calibration_error(P[h] / P[h].sum(1, keepdims=True), y[h],
+                                                     classes=labels), abs=0.1)
+            assert fig == bench.figures(y, h, P / P.sum(1, keepdims=True),
+                                        C / C.sum(1, keepdims=True), labels) or \
+                abs(fig["ece_after"] - bench.figures(y, h, P / P.sum(1, keepdims=True),
+                                                     C / C.sum(1, keepdims=True),
+                                                     labels)["ece_after"]) <= 0.1
+
+
+def test_sample_weight_counts_like_repeated_rows():
+    """A weight of 3 on a row is the same as the row three times; so every speaker can be
+    given one vote whatever the number of their clips."""
+    Z, y = calibrated_data(n=3000, seed=5)
+    P = softmax(Z * 2.0)
+    w = np.where(np.arange(len(y)) % 2 == 0, 3.0, 1.0)
+    rep = np.repeat(np.arange(len(y)), w.astype(int))
+    assert cal.fit_temperature(P, y, sample_weight=w) == pytest.approx(
+        cal.fit_temperature(P[rep], y[rep]), rel=1e-4)
+    # weighting one half out changes the answer towards that half's own temperature
+    half = np.arange(len(y)) < 1500
+    P2 = np.where(half[:, None], softmax(Z * 4.0), softmax(Z * 1.0))
+    T_half = cal.fit_temperature(P2, y, sample_weight=half.astype(float))
+    assert T_half == pytest.approx(cal.fit_temperature(P2[half], y[half]), rel=1e-4)
+    with pytest.raises(ValueError, match="sample_weight"):
+        cal.fit_temperature(P, y, sample_weight=np.ones(5))
+    with pytest.raises(ValueError, match="sample_weight"):
+        cal.fit_temperature(P, y, sample_weight=-np.ones(len(y)))
