@@ -305,6 +305,17 @@ def voice_segments(probability: np.ndarray, *, threshold: float = VOICE_THRESHOL
     return [(a * WINDOW, b * WINDOW) for a, b in joined]
 
 
+def voice_heard(probability: np.ndarray, *, threshold: float = VOICE_THRESHOLD):
+    """The detector's side of :func:`check_speech`: ``(heard, segments, seconds)`` from the
+    per-window probabilities (heard: at least :data:`MIN_SPEECH_SECONDS` of voice).
+
+    Notebook: 10_live_demo.ipynb
+    """
+    segments = voice_segments(probability, threshold=threshold)
+    seconds = sum(b - a for a, b in segments) / SAMPLE_RATE
+    return seconds >= MIN_SPEECH_SECONDS, segments, seconds
+
+
 def _span(segments, n: int, sr: int) -> tuple[int, int]:
     if not segments:
         return 0, 0
@@ -381,8 +392,7 @@ def check_speech(y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = QU
                   "that the right microphone is on and speak closer to it, or pick another file")
         return SpeechCheck(False, level, contrast, 0.0, reason, empty, peak, found=found)
     probability = speech_probability(y)
-    segments = voice_segments(probability, threshold=threshold)
-    seconds = sum(b - a for a, b in segments) / SAMPLE_RATE
+    heard, segments, seconds = voice_heard(probability, threshold=threshold)
     start, stop = _span(segments, y.size, SAMPLE_RATE)
     reason = None
     if not segments:
@@ -396,9 +406,9 @@ def check_speech(y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = QU
             advice = "a click, knock, tone or other noise, not speech"
         reason = (f"no speech heard ({found}): {advice}; say a whole sentence close to the "
                   "microphone, or pick another file")
-    elif seconds < MIN_SPEECH_SECONDS:
-        found = (f"{seconds:.1f} s of voice: too short, a sentence gives {MIN_SPEECH_SECONDS} s "
-                 "or more")
+    elif not heard:
+        found = (f"{seconds:.{1 if seconds >= 0.1 else 2}f} s of voice: too short, a sentence "
+                 f"gives {MIN_SPEECH_SECONDS} s or more")
         reason = (f"no speech heard ({found}): a click, a cough or one short syllable; say a "
                   "whole sentence")
     else:

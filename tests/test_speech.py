@@ -157,7 +157,7 @@ def test_a_short_syllable_is_too_short(clips):
     check = speech.check_speech(x)
     assert not check.heard
     assert 0 < check.speech_seconds < speech.MIN_SPEECH_SECONDS
-    assert "of voice: too short" in check.reason and f"({check.speech_seconds:.1f} s" in check.reason
+    assert "of voice: too short" in check.reason and check.reason.startswith("no speech heard (0.")
 
 
 # ---------------------------------------------------------------------------- the machinery
