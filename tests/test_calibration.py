@@ -238,36 +238,43 @@ def test_saved_results_hold_one_row_per_test_clip_and_the_summary_recomputes():
             T = sub["temperature"].to_numpy()
             assert set(np.round(T, 4)) == set(np.round(list(s["temperature"].values()), 4))
             for t in set(T):
-                rows = T == t
+                # the CSV keeps 5 decimals: tiny probabilities lose their logarithm
+                rows = (T == t) & (P.min(axis=1) >= 1e-3)
                 assert np.allclose(cal.apply_temperature(P[rows] / P[rows].sum(1, keepdims=True),
-                                                         t), C[rows], atol=1e-4)
+                                                         t), C[rows], atol=2e-3)  # 5-digit CSV
             h = sub["heard"].to_numpy(bool)
             y = sub["emotion"].to_numpy()
             assert fig["ece_before"] == pytest.approx(
                 100 * cal.expected_calibration_error(P[h] / P[h].sum(1, keepdims=True), y[h],
                                                      classes=labels), abs=0.1)
-            assert fig == bench.figures(y, h, P / P.sum(1, keepdims=True),
-                                        C / C.sum(1, keepdims=True), labels) or \
-                abs(fig["ece_after"] - bench.figures(y, h, P / P.sum(1, keepdims=True),
-                                                     C / C.sum(1, keepdims=True),
-                                                     labels)["ece_after"]) <= 0.1
+            again = bench.figures(y, h, P / P.sum(1, keepdims=True),
+                                  C / C.sum(1, keepdims=True), labels)
+            for key in ("n", "heard", "accuracy", "uar"):
+                assert again[key] == fig[key]
+            assert again["ece_after"] == pytest.approx(fig["ece_after"], abs=0.1)
 
 
-def test_sample_weight_counts_like_repeated_rows():
-    """A weight of 3 on a row is the same as the row three times; so every speaker can be
-    given one vote whatever the number of their clips."""
-    Z, y = calibrated_data(n=3000, seed=5)
-    P = softmax(Z * 2.0)
-    w = np.where(np.arange(len(y)) % 2 == 0, 3.0, 1.0)
-    rep = np.repeat(np.arange(len(y)), w.astype(int))
-    assert cal.fit_temperature(P, y, sample_weight=w) == pytest.approx(
-        cal.fit_temperature(P[rep], y[rep]), rel=1e-4)
-    # weighting one half out changes the answer towards that half's own temperature
-    half = np.arange(len(y)) < 1500
-    P2 = np.where(half[:, None], softmax(Z * 4.0), softmax(Z * 1.0))
-    T_half = cal.fit_temperature(P2, y, sample_weight=half.astype(float))
-    assert T_half == pytest.approx(cal.fit_temperature(P2[half], y[half]), rel=1e-4)
-    with pytest.raises(ValueError, match="sample_weight"):
-        cal.fit_temperature(P, y, sample_weight=np.ones(5))
-    with pytest.raises(ValueError, match="sample_weight"):
-        cal.fit_temperature(P, y, sample_weight=-np.ones(len(y)))
+def test_the_shipped_model_is_calibrated_and_its_card_says_how():
+    """The shipped sidecar holds a temperature fitted on training speakers (softening: the
+    network is over-confident on voices it did not train on), and models/README.md states
+    it with the ECE on unseen speakers from results/calibration/summary.json."""
+    import json
+
+    from serlib.config import REPO_DIR
+    from serlib.models import io
+    from serlib.predict import load_model
+
+    meta = io.read_metadata(REPO_DIR / "models" / "ser-mlp.skops")
+    calib = meta["calibration"]
+    T = calib["temperature"]
+    assert 1.0 < T < 5.0
+    assert calib["oof_nll_after"] < calib["oof_nll_before"]
+    assert "training speakers" in calib["fitted_on"] or "training speakers" in calib["method"]
+    assert cal.temperature_of(load_model()) == pytest.approx(T)
+    card = (REPO_DIR / "models" / "README.md").read_text()
+    assert f"T = {T:.2f}" in card
+    summary = REPO_DIR / "results" / "calibration" / "summary.json"
+    if summary.is_file():
+        for name, s in json.loads(summary.read_text())["protocols"].items():
+            f = s["by_takes"]["0"]
+            assert f"{f['ece_before']:.1f} → {f['ece_after']:.1f}" in card, name
