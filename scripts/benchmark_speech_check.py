@@ -420,9 +420,10 @@ def detail_table(name="silero") -> str:
         cells = [f"{sp[name][f'{k}-{s}dB']['heard_pct']:.1f} / {sp['old'][f'{k}-{s}dB']['heard_pct']:.1f}"
                  for s in SNRS]
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    lines += ["", "| non-speech | n | refused: " + name + " | old |", "|---|---|---|---|"]
+    lines += ["", f"| non-speech | n | refused: {name} | WebRTC mode 2 | old |", "|---|---|---|---|---|"]
     for cat, v in ns[name]["per_category"].items():
         lines.append(f"| {cat} | {v['n']} | {v['refused_pct']:.1f} | "
+                     f"{ns['webrtc-2']['per_category'][cat]['refused_pct']:.1f} | "
                      f"{ns['old']['per_category'][cat]['refused_pct']:.1f} |")
     return "\n".join(lines)
 
