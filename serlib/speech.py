@@ -163,10 +163,13 @@ _lock = threading.Lock()
 _pool = None  # ThreadPoolExecutor for the chunks of long recordings
 
 
+_preloading = None  # the thread of preload_detector(), while it runs
+
+
 def _forget_after_fork() -> None:
     """A forked worker starts with no detectors and no threads of its parent's."""
-    global _idle, _lock, _pool
-    _idle, _lock, _pool = [], threading.Lock(), None
+    global _idle, _lock, _pool, _preloading
+    _idle, _lock, _pool, _preloading = [], threading.Lock(), None, None
 
 
 if hasattr(os, "register_at_fork"):
@@ -196,6 +199,9 @@ def _new_detector():
 
 
 def _take_detector():
+    preloading = _preloading
+    if preloading is not None:
+        preloading.join()  # one detector is on its way: wait for it rather than start another
     with _lock:
         if _idle:
             return _idle.pop()
@@ -216,6 +222,31 @@ def load_detector() -> str:
     """
     _give_back(_take_detector())
     return f"{DETECTOR} {DETECTOR_VERSION}"
+
+
+def preload_detector() -> None:
+    """Start loading one detector in a background thread and return at once: the ONNX
+    model loads (about 0.1-0.3 s, in native code) while the caller imports and loads
+    other things, e.g. ``serlib predict`` its model. The first check waits for it. A
+    detector that cannot load is reported by that check, not here.
+
+    Notebook: 10_live_demo.ipynb
+    """
+    global _preloading
+    if _preloading is not None or _idle:
+        return
+
+    def load():
+        global _preloading
+        try:
+            _give_back(_new_detector())
+        except DetectorError:
+            pass  # check_speech raises it again, where the caller can show it
+        finally:
+            _preloading = None
+
+    _preloading = threading.Thread(target=load, name="serlib-vad-preload", daemon=True)
+    _preloading.start()
 
 
 def _chunk_plan(windows: int) -> list[tuple[int, int, int]]:
