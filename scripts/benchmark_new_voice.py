@@ -41,7 +41,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from serlib import adaptation  # noqa: E402
 from serlib.datasets.vocabulary import EMOTIONS, LABEL_MAP  # noqa: E402
 from serlib.evaluation import metrics, splits  # noqa: E402
 from serlib.models import robust  # noqa: E402
@@ -69,6 +68,23 @@ def speaker_ids(table) -> np.ndarray:
     return (table["speaker"].astype(str) + "@" + table["corpus"].astype(str)).to_numpy()
 
 
+def row_folds(name: str, table, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train, test)`` row indices of ``table`` for each fold of row ``name``: the 6
+    gender-balanced RAVDESS speaker folds (``ravdess*``; training adds every other corpus)
+    or one leave-one-corpus-out fold (``loco-<corpus>``)."""
+    corpus = table["corpus"].to_numpy()
+    if name.startswith("ravdess"):
+        rav = np.flatnonzero(corpus == "ravdess")
+        speakers = table["speaker"].astype(str).to_numpy()
+        genders = table["gender"].astype(str).to_numpy()
+        return [(np.concatenate([np.flatnonzero(corpus != "ravdess"), rav[tr]]), rav[te])
+                for tr, te in splits.speaker_folds(speakers[rav], genders[rav], k=6, seed=seed)]
+    if name.startswith("loco-"):
+        held = name.split("-", 1)[1]
+        return [(np.flatnonzero(corpus != held), np.flatnonzero(corpus == held))]
+    raise ValueError(f"unknown row {name!r}; rows: {', '.join(ROWS)}")
+
+
 def score(y_true, proba, classes, labels) -> dict:
     pred = np.asarray(classes)[np.argmax(proba, axis=1)]
     s = metrics.scores(y_true, pred, labels)
@@ -77,19 +93,9 @@ def score(y_true, proba, classes, labels) -> dict:
 
 
 def judge(model, prior, X, groups, seed) -> dict[int, np.ndarray]:
-    """Probabilities of every test row for each number of adaptation takes."""
-    out = {}
-    for n in TAKES:
-        if prior is None:
-            if n:
-                continue
-            Z = X
-        elif n < 0:  # the whole session in hindsight, as Session.rescore
-            Z = adaptation.normalize_groups(X, groups, prior)
-        else:
-            Z = adaptation.normalize_with_takes(X, groups, prior, n, rng=seed + n)
-        out[n] = np.asarray(model.predict_proba(Z))
-    return out
+    """Probabilities of every test row for each number of adaptation takes
+    (:func:`serlib.models.robust.judge_takes`)."""
+    return robust.judge_takes(model, prior, X, groups, takes=TAKES, seed=seed)
 
 
 def run_row(name, table, feats, folds, test_corpus_babble, conditions, args):
@@ -166,16 +172,12 @@ def main(argv=None) -> int:
         babble = robust.babble_for(table, seed=args.seed)
         feats = robust.corpus_features(table, copies=args.copies, seed=args.seed,
                                        babble=babble, progress=True)
-        speakers = table["speaker"].astype(str).to_numpy()
         corpus = table["corpus"].to_numpy()
         conditions = ["clean"]
         degraded = {}
+        folds = row_folds(name, table, args.seed)
         if name.startswith("ravdess"):
             rav = np.flatnonzero(corpus == "ravdess")
-            genders = table["gender"].astype(str).to_numpy()
-            folds = [(np.concatenate([np.flatnonzero(corpus != "ravdess"), rav[tr]]), rav[te])
-                     for tr, te in splits.speaker_folds(speakers[rav], genders[rav], k=6,
-                                                        seed=args.seed)]
             if name == "ravdess4":
                 conditions = [c for c in args.conditions.split(",") if c]
                 # test babble from the other corpora's voices, never the test speakers'
@@ -186,9 +188,6 @@ def main(argv=None) -> int:
                         X[rav] = robust.degraded_features(table.iloc[rav], c, seed=args.seed,
                                                           babble=test_babble, progress=True)
                         degraded[c] = X
-        else:
-            held = name.split("-", 1)[1]
-            folds = [(np.flatnonzero(corpus != held), np.flatnonzero(corpus == held))]
         result = run_row(name, table, feats, folds, degraded, conditions, args)
         result.update(protocol=("speaker-independent 6-fold (RAVDESS actors)"
                                 if name.startswith("ravdess") else

@@ -251,6 +251,86 @@ def pink_noise(n: int, *, seed, sr: int = SAMPLE_RATE) -> np.ndarray:
     return (pink / np.sqrt(np.mean(pink.astype(np.float64) ** 2))).astype(np.float32)
 
 
+def brown_noise(n: int, *, seed, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """``n`` samples of brown (1/f² power, -6 dB per octave) noise with unit power: the
+    rumble of a fan or an air conditioner. Nothing below 20 Hz.
+
+    Notebook: 10_live_demo.ipynb
+    """
+    size = scipy.fft.next_fast_len(int(n), real=True)
+    spectrum = scipy.fft.rfft(_rng(seed).standard_normal(size, dtype=np.float32))
+    freqs = np.arange(spectrum.size, dtype=np.float32) * np.float32(sr / size)
+    spectrum /= np.maximum(freqs, np.float32(20.0))
+    spectrum[freqs < 20.0] = 0.0
+    brown = scipy.fft.irfft(spectrum, size)[:n]
+    return (brown / np.sqrt(np.mean(brown.astype(np.float64) ** 2))).astype(np.float32)
+
+
+def mains_hum(n: int, *, freq: float = 50.0, harmonics: int = 8, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """``n`` samples of mains hum with unit power: ``freq`` (50 Hz in Europe, 60 Hz in the
+    Americas) and its first ``harmonics`` multiples, the k-th at 1/k the amplitude (the
+    buzz of a ground loop or a cheap power supply).
+
+    Notebook: 10_live_demo.ipynb
+    """
+    t = np.arange(int(n), dtype=np.float64) / sr
+    hum = sum(np.sin(2 * np.pi * freq * k * t + 0.7 * k) / k
+              for k in range(1, int(harmonics) + 1) if freq * k < sr / 2)
+    hum = np.asarray(hum, dtype=np.float64)
+    return (hum / np.sqrt(np.mean(hum * hum))).astype(np.float32)
+
+
+def _add_hit(out: np.ndarray, hit: np.ndarray, at: float, gain: float) -> None:
+    """Add ``gain * hit`` to ``out`` from sample ``at`` on (cut at the end)."""
+    a = int(at)
+    b = min(out.size, a + hit.size)
+    if a < out.size:
+        out[a:b] += gain * hit[:b - a]
+
+
+def keyboard_clicks(n: int, *, seed, rate: float = 6.0, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """``n`` samples of typing: about ``rate`` key clicks a second at random moments, each a
+    few milliseconds of band-passed noise (the key) and a softer thud (it bottoms out),
+    peak about 0.5.
+
+    Notebook: 10_live_demo.ipynb
+    """
+    rng = _rng(seed)
+    length = int(0.012 * sr)
+    env = np.exp(-np.arange(length) / (0.002 * sr))
+    b, a = signal.butter(2, [2000.0, min(7000.0, 0.45 * sr)], btype="bandpass", fs=sr)
+    times = np.cumsum(rng.exponential(sr / rate, int(n / sr * rate * 2) + 4))
+    out = np.zeros(int(n), dtype=np.float64)
+    for t in times[times < n]:
+        click = signal.lfilter(b, a, rng.standard_normal(length)) * env
+        thud = np.sin(2 * np.pi * rng.uniform(150, 300) * np.arange(length) / sr) * env * 0.3
+        _add_hit(out, click + thud, t, rng.uniform(0.4, 1.0))
+    peak = float(np.max(np.abs(out))) or 1.0
+    return (out * (0.5 / peak)).astype(np.float32)
+
+
+def door_knock(n: int, *, seed, knocks: int = 3, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """``n`` samples with ``knocks`` knocks on a door (a decaying low resonance, about
+    0.2 s apart) starting at a random moment in the first half, peak about 0.5.
+
+    Notebook: 10_live_demo.ipynb
+    """
+    rng = _rng(seed)
+    length = int(0.15 * sr)
+    k = np.arange(length) / sr
+    freq = rng.uniform(90.0, 160.0)
+    hit = (np.sin(2 * np.pi * freq * k) + 0.5 * np.sin(2 * np.pi * 2.7 * freq * k)) * np.exp(-k / 0.03)
+    burst = rng.standard_normal(int(0.004 * sr)) * 0.5  # the knuckle's contact
+    hit[:burst.size] += burst
+    start = rng.uniform(0, 0.5) * max(1, int(n) - int(knocks * 0.25 * sr))
+    times = start + np.arange(int(knocks)) * rng.uniform(0.17, 0.25) * sr
+    out = np.zeros(int(n), dtype=np.float64)
+    for t, gain in zip(times, rng.uniform(0.7, 1.0, int(knocks))):
+        _add_hit(out, hit, t, gain)
+    peak = float(np.max(np.abs(out))) or 1.0
+    return (out * (0.5 / peak)).astype(np.float32)
+
+
 def make_babble(clips, seconds: float, *, seed, talkers: int = 6, sr: int = SAMPLE_RATE) -> np.ndarray:
     """A continuous babble of ``talkers`` voices, ``seconds`` long, at -23 dBFS RMS.
 

@@ -122,6 +122,9 @@ def load_model(path: str | os.PathLike | None = None, *, portable: bool = True):
     from serlib.adaptation import prior_of
 
     prior_of(model)  # a damaged speaker prior in the sidecar fails here, not at the first take
+    from serlib.calibration import temperature_of
+
+    temperature_of(model)  # and so does a damaged temperature
     return model
 
 
@@ -225,6 +228,8 @@ def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, check: bool =
     :func:`features_for`) adapt a speaker-normalised model to the speaker
     (:func:`model_input`); ``Prediction.adapt_takes`` then says how many were used
     (``0``: the population's statistics; ``None``: a model without speaker normalisation).
+    The probabilities are calibrated with the temperature stored in the model's sidecar
+    (:func:`serlib.calibration.calibrated_proba`; unchanged for a model without one).
 
     Raises :class:`~serlib.errors.AudioError` for an empty signal or one with NaN/inf.
 
@@ -246,8 +251,10 @@ def predict_signal(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, check: bool =
             return Prediction(None, {}, status="silent", reason=speech.reason, warnings=notes, **levels)
     from serlib.adaptation import prior_of
 
+    from serlib.calibration import calibrated_proba
+
     X = features_for(model, y, SAMPLE_RATE)
-    proba = np.asarray(model.predict_proba(model_input(model, X, takes)))[0]
+    proba = calibrated_proba(model, model_input(model, X, takes))[0]
     classes = [str(c) for c in model.classes_]
     best = int(np.argmax(proba))
     n = None if prior_of(model) is None else (0 if takes is None else len(takes))

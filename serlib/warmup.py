@@ -24,6 +24,10 @@ complete before a process pool, a second test worker, a notebook kernel or a
   there, nothing after that);
 - by the test suite's ``conftest.py`` before pytest-xdist starts its workers.
 
+It also starts the speech test's voice-activity detector once (:mod:`serlib.speech`;
+about 0.1 s, no compiling), so that an installation whose detector cannot load says so
+right after ``make install`` rather than at the first recording.
+
 Run ``python -m serlib.warmup`` after installing librosa by other means (Colab, a
 JupyterHub image). If a crash on import ever comes back, a damaged cache is the likely
 cause: ``python -m serlib.warmup --clear`` deletes the cache files and compiles again.
@@ -79,7 +83,8 @@ def _exercise() -> None:
     from serlib.speech import check_speech, speech_part
 
     tone = audio.tone(220.0, 1.0, sr=sr)
-    # a syllable between two silences, so trimming and the speech test have work to do
+    # a syllable between two silences, so trimming and the speech test (its level part and
+    # the voice-activity detector) have work to do
     clip = np.concatenate([np.zeros(sr // 2), tone, np.zeros(sr // 2)]).astype(np.float32)
     for y in (clip, clip.astype(np.float64)):
         for kind in features.FEATURE_KINDS:
@@ -134,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     after = len(cache_files())
     print(f"serlib warmup: librosa's numba cache holds {after} files ({after - before} new), "
           f"{seconds:.1f} s")
+    from serlib.speech import load_detector
+
+    print(f"serlib warmup: voice-activity detector {load_detector()} ready")
     return 0
 
 

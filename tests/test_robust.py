@@ -216,3 +216,45 @@ def test_new_voice_table_has_a_column_per_number_of_takes(tmp_path):
     # a folder of saved results reads the same
     (tmp_path / "r4.json").write_text(json.dumps(new))
     assert robust.new_voice_table(tmp_path).equals(robust.new_voice_table([new]))
+
+
+# ---------------------------------------------------------------- calibration
+def test_out_of_fold_verdicts_come_from_models_that_never_heard_the_speaker(corpus, monkeypatch):
+    """Every speaker's clips are judged (clean and through each channel copy, for each
+    number of takes) by a fold model trained without that speaker."""
+    table, feats = corpus
+    fitted, judged = [], []
+    fit, judge = robust.fit_robust, robust.judge_takes
+
+    def spy_fit(X, y, groups, **kw):
+        fitted.append({g.split("/")[0] for g in groups})
+        return fit(X, y, groups, **{**kw, "mlp_params": {**kw["mlp_params"], "max_iter": 60}})
+
+    def spy_judge(model, prior, X, groups, **kw):
+        judged.append((len(fitted) - 1, {g.split("/")[0].split("#")[0] for g in groups}))
+        return judge(model, prior, X, groups, **kw)
+
+    monkeypatch.setattr(robust, "fit_robust", spy_fit)
+    monkeypatch.setattr(robust, "judge_takes", spy_judge)
+    P, y, takes, who = robust.out_of_fold_proba(table, feats, alpha=1.0, folds=3, takes=(0, 3))
+    assert sorted(np.unique(who, return_counts=True)[1]) == [4 * 36] * 6  # 36 clips a speaker
+    n = len(table)
+    assert P.shape == (n * 2 * 2, 3) and len(y) == len(takes) == len(P)  # 2 copies x 2 takes
+    assert np.allclose(P.sum(axis=1), 1.0)
+    assert sorted(np.unique(takes, return_counts=True)[1]) == [2 * n, 2 * n]
+    for e in EMOTIONS:  # every clip judged once per copy and number of takes
+        assert np.sum(y == e) == 4 * np.sum(table["emotion"] == e)
+    assert len(fitted) == 3 and len(judged) == 3 * 2
+    for fold, speakers in judged:
+        assert speakers and not (speakers & fitted[fold])
+    assert set().union(*(s for _, s in judged)) == set(table["speaker"] + "@syn")
+
+
+def test_fit_calibration_lowers_the_out_of_fold_log_loss(corpus):
+    table, feats = corpus
+    c = robust.fit_calibration(table, feats, alpha=1.0, folds=3, takes=(0, 8))
+    assert 0.05 < c["temperature"] < 20
+    assert c["oof_nll_after"] <= c["oof_nll_before"] + 1e-9
+    assert set(c["temperature_by_takes"]) == {"0", "8"}
+    assert c["rows"] == len(table) * 2 * 2
+    assert "speaker-grouped" in c["fitted_on"] and "Guo" in c["method"]

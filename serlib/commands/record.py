@@ -127,10 +127,12 @@ def run(args) -> int:
         path = str(save(args.save, y))
     unadapted = None
     if session is not None:
-        pred, unadapted, level, contrast, speech, saved = _judge_in_session(model, y, session)
+        pred, unadapted, level, contrast, speech, saved, found = _judge_in_session(model, y, session)
         path = saved or path
     else:
-        pred, level, contrast, speech = analyse(model, y)
+        judgement = analyse(model, y)
+        pred, level, contrast, found = (judgement.prediction, judgement.level_dbfs,
+                                        judgement.contrast_db, judgement.check.found)
     result = {"file": path, "emotion": pred.emotion if pred else None,
               "probabilities": {k: round(float(v), 4) for k, v in pred.probabilities.items()}
               if pred else {}}
@@ -150,9 +152,9 @@ def run(args) -> int:
                 print("  the first take of this voice: judged against the training voices; "
                       "the next takes are judged against this one too", flush=True)
     if pred is None:
-        print(f"serlib record: {NOTHING_HEARD} (loudest level {level:.0f} dBFS, {contrast:.0f} dB "
-              "between loud and quiet moments): check that the microphone is on and not muted, "
-              "and speak closer to it.", file=sys.stderr)
+        print(f"serlib record: {NOTHING_HEARD} ({found}; loudest level {level:.0f} dBFS, "
+              f"{contrast:.0f} dB between loud and quiet moments): check that the microphone is on "
+              "and not muted, and speak closer to it.", file=sys.stderr)
         return 1
     return 0
 
@@ -175,9 +177,9 @@ def _judge_in_session(model, y, folder):
     """Judge ``y`` adapted to the takes in ``folder``, then save it there.
 
     Returns ``(adapted or plain prediction or None, plain prediction, level, contrast,
-    speech seconds, saved path or None)``. Only takes in which speech is heard enter the
-    statistics (the folder's WAVs are checked as the new take is); a new take in which
-    nothing was heard is not saved.
+    speech seconds, saved path or None, what the speech test heard)``. Only takes in which
+    speech is heard enter the statistics (the folder's WAVs are checked as the new take is);
+    a new take in which nothing was heard is not saved.
     """
     import re
     import sys
@@ -190,7 +192,7 @@ def _judge_in_session(model, y, folder):
 
     check, X = hear(model, y)
     if X is None:
-        return None, None, check.level_dbfs, check.contrast_db, check.speech_seconds, None
+        return None, None, check.level_dbfs, check.contrast_db, check.speech_seconds, None, check.found
     plain = judge(model, X)
     pred = plain
     if prior_of(model) is None:
@@ -204,4 +206,4 @@ def _judge_in_session(model, y, folder):
                if (m := re.fullmatch(r"take-(\d+)\.wav", p.name))]
     path = folder / f"take-{max(numbers, default=0) + 1:03d}.wav"
     saved = str(save(path, y))
-    return pred, plain, check.level_dbfs, check.contrast_db, check.speech_seconds, saved
+    return pred, plain, check.level_dbfs, check.contrast_db, check.speech_seconds, saved, check.found

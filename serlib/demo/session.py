@@ -184,7 +184,7 @@ class Take:
                        adapt_takes: int | None = None, **fields) -> "Take":
         """A take from :func:`analyse`'s verdict (and the adapted prediction, if any)
         plus the picture's and file's fields. ``calibration=True``: no verdict."""
-        pred, level, contrast, speech = judgement
+        pred, level, contrast, speech = judgement[:4]
         if calibration:
             pred = adapted = None
         status = CALIBRATION if calibration else ("ok" if pred else "silent")
@@ -225,7 +225,8 @@ class Judgement(NamedTuple):
     prediction: object  # serlib.predict.Prediction, or None when nothing was heard
     level_dbfs: float  # level of the loudest tenth of the recording
     contrast_db: float  # loudest tenth minus quietest tenth: speech comes and goes
-    speech_seconds: float  # length of the part that was judged
+    speech_seconds: float  # seconds of voice the detector heard (the part adds pauses, margins)
+    check: object = None  # the serlib.speech.SpeechCheck behind it (its reason, what was heard)
 
 
 def analyse(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = QUIET_DBFS,
@@ -234,11 +235,11 @@ def analyse(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = 
 
     Nothing is predicted (``prediction`` is ``None``, the session says "we heard
     nothing") when the loudest tenth of the recording is quieter than ``quiet_dbfs``,
-    when the level hardly changes (less than ``min_contrast_db`` between loud and quiet
-    moments: steady hum or fan noise, not speech), or when the speech part is shorter
-    than :data:`MIN_SPEECH_SECONDS` (one test for every entry point:
+    when the voice-activity detector hears no voice in it (steady hum or fan noise,
+    clicks; ``min_contrast_db`` only words the reason), or when it hears less than
+    :data:`MIN_SPEECH_SECONDS` of voice (one test for every entry point:
     :func:`serlib.speech.check_speech`). Otherwise the model judges the speech part
-    (:func:`speech_part`).
+    (from the first voice segment to the last, :func:`speech_part`).
 
     Notebook: 10_live_demo.ipynb
     """
@@ -250,10 +251,10 @@ def analyse(model, y: np.ndarray, sr: int = SAMPLE_RATE, *, quiet_dbfs: float = 
         y = resample(y, sr, SAMPLE_RATE)
     check = check_speech(y, quiet_dbfs=quiet_dbfs, min_contrast_db=min_contrast_db)
     if not check.heard:
-        return Judgement(None, check.level_dbfs, check.contrast_db, check.speech_seconds)
+        return Judgement(None, check.level_dbfs, check.contrast_db, check.speech_seconds, check)
     # check=False: the speech test has just run, so predict_signal does not repeat it
     prediction = predict_signal(model, check.part, SAMPLE_RATE, check=False)
-    return Judgement(prediction, check.level_dbfs, check.contrast_db, check.speech_seconds)
+    return Judgement(prediction, check.level_dbfs, check.contrast_db, check.speech_seconds, check)
 
 
 def hear(model, y: np.ndarray, *, quiet_dbfs: float = QUIET_DBFS,
@@ -277,14 +278,16 @@ def judge(model, X, takes=None):
     """The model's :class:`~serlib.predict.Prediction` for a raw feature row ``X``,
     normalised with the speaker statistics of ``takes`` (raw rows; ``None``: the
     population's, i.e. no adaptation) when the model has a speaker prior
-    (:func:`serlib.predict.model_input`).
+    (:func:`serlib.predict.model_input`); calibrated with the model's temperature
+    (:func:`serlib.calibration.calibrated_proba`).
 
     Notebook: 10_live_demo.ipynb
     """
     from serlib.adaptation import prior_of
+    from serlib.calibration import calibrated_proba
     from serlib.predict import Prediction, model_input
 
-    proba = np.asarray(model.predict_proba(model_input(model, X, takes)))[0]
+    proba = calibrated_proba(model, model_input(model, X, takes))[0]
     classes = [str(c) for c in model.classes_]
     n = None if prior_of(model) is None else (0 if takes is None else len(takes))
     return Prediction(classes[int(np.argmax(proba))], {c: float(p) for c, p in zip(classes, proba)},
@@ -425,7 +428,10 @@ class Session:
         quiet = np.zeros(SAMPLE_RATE // 4, np.float32)
         y = np.concatenate([quiet, tone(220.0, 1.0, amplitude=0.3), quiet])
         resample(y[:4800], 48_000, SAMPLE_RATE)
-        analyse(self.model, y)
+        analyse(self.model, y)  # starts the voice-activity detector (a tone is not speech) ...
+        from serlib.predict import predict_signal
+
+        predict_signal(self.model, y, check=False)  # ... and the features and the model
 
     @property
     def adapting(self) -> bool:
@@ -492,7 +498,7 @@ class Session:
                 adapted = judge(self.model, X, self.adapter.takes())
         if X is not None and self.adapter is not None:
             self.adapter.add(X)
-        judgement = Judgement(plain, check.level_dbfs, check.contrast_db, check.speech_seconds)
+        judgement = Judgement(plain, check.level_dbfs, check.contrast_db, check.speech_seconds, check)
         index = self.position + 1
         stem = f"{index:02d}_{_slug(prompt.emotion)}"
         wav = save(self.folder / f"{stem}.wav", y, SAMPLE_RATE) if self.keep_recordings else None
@@ -736,7 +742,7 @@ class Session:
             plain = judge(model, X) if X is not None and not calibrating else None
             adapted = judge(model, X, everyone) if plain is not None and everyone is not None else None
             new.takes.append(Take.from_judgement(
-                Judgement(plain, check.level_dbfs, check.contrast_db, check.speech_seconds), adapted,
+                Judgement(plain, check.level_dbfs, check.contrast_db, check.speech_seconds, check), adapted,
                 calibration=calibrating, adapt_takes=None if everyone is None else len(everyone),
                 index=take.index, prompt=take.prompt, expected=take.expected, seconds=take.seconds,
                 wav=take.wav, picture=take.picture,

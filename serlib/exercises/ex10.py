@@ -21,8 +21,8 @@ def _clip_and_model(emotion: str = "angry"):
 def exercise_how_quiet(show_result: bool = True):
     """How quiet may a student speak? Turn a sample clip down in steps of 10 dB (0 to
     -50 dB) and find the first step at which the session says "we heard nothing".
-    Which of the two tests in ``serlib.demo.analyse`` stops it - the level or the
-    contrast - and why does the contrast not change?
+    Which part of the speech test in ``serlib.demo.analyse`` stops it - the level or the
+    voice-activity detector - and why does the contrast not change?
 
     Notebook: 10_live_demo.ipynb
     """
@@ -41,7 +41,8 @@ def exercise_how_quiet(show_result: bool = True):
         print(f"{gain_db:4d} dB: level {j.level_dbfs:6.1f} dBFS, contrast {j.contrast_db:5.1f} dB "
               f"-> {verdict}")
     print("The level falls with the gain; the contrast (loud and quiet moments scaled alike) "
-          "stays put, so it is the level test that stops a too-quiet recording.")
+          "stays put, and the voice-activity detector loses the voice only at about -70 dBFS "
+          "and below, so it is the level gate (-65 dBFS) that stops a too-quiet recording first.")
     judged = [v for v in verdicts if v != "we heard nothing"]
     if len(set(judged)) > 1:
         print(f"Note that the verdict changed ({' -> '.join(dict.fromkeys(judged))}) before the "
@@ -111,6 +112,7 @@ def exercise_noisy_classroom(show_result: bool = True):
             kept.append(snr)
         print(f"SNR {snr:2d} dB: contrast {j.contrast_db:5.1f} dB -> {verdict}")
     print(f"The clean verdict survived at SNR {', '.join(map(str, kept)) or 'none'} dB. Noise fills "
-          "the pauses (the contrast shrinks, until the session hears only a steady hiss) and "
-          "changes the spectra the model learned from clean studio speech.")
+          "the pauses (the contrast shrinks: a level rule would soon hear only a steady hiss, "
+          "the voice-activity detector still hears the voice) and changes the spectra the "
+          "model learned from clean studio speech.")
     return None

@@ -169,6 +169,15 @@ def _digest(array) -> str | None:
     return hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=8).hexdigest()
 
 
+def _speech_digest() -> str:
+    """A short hash of the speech test's code (``serlib/speech.py``): features of a trimmed
+    recording depend on where :func:`serlib.speech.speech_part` cuts, so a cache of them
+    never outlives a change of it."""
+    from serlib import speech
+
+    return hashlib.blake2b(Path(speech.__file__).read_bytes(), digest_size=8).hexdigest()
+
+
 def _cached(name: str, parts, compute) -> np.ndarray:
     path = _cache_path(name, parts)
     if path.is_file():
@@ -215,9 +224,10 @@ def degraded_features(table, condition: str, *, seed: int = 0, babble=None,
     """``stats`` vectors of every clip in ``table`` through the fixed test ``condition``
     of :data:`serlib.channels.CONDITIONS` (cached). ``window-7s`` recordings are trimmed
     to their speech as the demo does. Notebook: 10_live_demo.ipynb"""
-    tasks = [(i, str(p), condition, seed * 100_003 + i, condition.startswith("window"))
-             for i, p in enumerate(table["path"])]
-    parts = ("degraded", condition, seed, [t[1] for t in tasks], _digest(babble))
+    trim = condition.startswith("window")
+    tasks = [(i, str(p), condition, seed * 100_003 + i, trim) for i, p in enumerate(table["path"])]
+    parts = ("degraded", condition, seed, [t[1] for t in tasks], _digest(babble),
+             _speech_digest() if trim else None)
     return _cached(f"degraded-{condition}", parts,
                    lambda: _run_pool(_degrade_work, tasks, babble,
                                      condition if progress else None))
@@ -304,6 +314,144 @@ def fit_robust(X, y, groups, *, seed: int = 0, adapt: bool = True, select: bool 
     return model, prior
 
 
+#: Speaker-grouped folds of the training speakers whose out-of-fold verdicts fit the
+#: temperature (:func:`fit_calibration`).
+CALIBRATION_FOLDS = 3
+#: The numbers of adaptation takes those verdicts are judged with, pooled: a session's
+#: first, unadapted verdict and its adapted ones (both are shown, with one temperature).
+CALIBRATION_TAKES = (0, 1, 3, 8)
+
+
+def judge_takes(model, prior, X, groups, *, takes=None, seed: int = 0) -> dict[int, np.ndarray]:
+    """Probabilities of every row of ``X`` (raw features) for each number of adaptation
+    ``takes`` (default :data:`BENCHMARK_TAKES`): ``0`` the population's statistics, ``n``
+    ``n`` *other* rows of the row's group drawn at random (never the judged row,
+    :func:`serlib.adaptation.normalize_with_takes`, seed ``seed + n``), ``-1`` all rows of
+    the group in hindsight (as ``Session.rescore``). A model without a ``prior`` is judged
+    on raw rows, for ``0`` takes only. Uncalibrated: the network's own probabilities.
+
+    Notebook: 10_live_demo.ipynb
+    """
+    from serlib import adaptation
+
+    out = {}
+    for n in (BENCHMARK_TAKES if takes is None else takes):
+        if prior is None:
+            if n:
+                continue
+            Z = X
+        elif n < 0:
+            Z = adaptation.normalize_groups(X, groups, prior)
+        else:
+            Z = adaptation.normalize_with_takes(X, groups, prior, n, rng=seed + n)
+        out[n] = np.asarray(model.predict_proba(Z))
+    return out
+
+
+def _columns(model, labels) -> np.ndarray:
+    """Column of each of ``labels`` in ``model.classes_`` (a label the model lacks: -1)."""
+    classes = [str(c) for c in model.classes_]
+    return np.array([classes.index(e) if e in classes else -1 for e in labels])
+
+
+def out_of_fold_proba(table, feats: dict, rows=None, *, alpha: float, seed: int = 0,
+                      folds: int = CALIBRATION_FOLDS, takes=CALIBRATION_TAKES):
+    """Out-of-fold probabilities of the training clips ``rows`` of ``table``: their
+    speakers are dealt into ``folds`` speaker-grouped folds (gender-balanced,
+    :func:`serlib.evaluation.splits.assign_speaker_folds`); the recipe (with the L2
+    penalty ``alpha`` already chosen on these speakers) is fitted on the other folds and
+    judges the held-out speakers' clips - clean (grouped by speaker) and through every
+    channel copy (grouped by pseudo-session, the takes from the same channel) - with each
+    number of adaptation ``takes``.
+
+    Returns ``(P, y, takes_of_row, speaker_of_row)``: probabilities (columns: the emotions
+    of ``table`` in :data:`serlib.datasets.vocabulary.EMOTIONS` order), true emotion names,
+    the number of takes each row was judged with, and its speaker (``speaker@corpus``).
+    Notebook: 09_claims.ipynb
+    """
+    from serlib.datasets.vocabulary import EMOTIONS
+    from serlib.evaluation import splits
+
+    rows = np.arange(len(table)) if rows is None else np.asarray(rows)
+    speakers = (table["speaker"].astype(str) + "@" + table["corpus"].astype(str)).to_numpy()
+    genders = table["gender"].astype(str).to_numpy() if "gender" in table else None
+    labels = [e for e in EMOTIONS if e in set(table["emotion"].iloc[rows])]
+    emotion = table["emotion"].to_numpy()
+    fold_of = splits.assign_speaker_folds(speakers[rows], None if genders is None
+                                          else genders[rows], k=folds, seed=seed)
+    fold = np.array([fold_of[s] for s in speakers[rows]])
+    copies = [(feats["clean"], speakers)] + list(zip(feats["augmented"], feats["sessions"]))
+    P, y, t, who = [], [], [], []
+    for f in range(folds):
+        train, held = rows[fold != f], rows[fold == f]
+        Xtr, ytr, gtr = training_rows(table, feats, train)
+        model, prior = fit_robust(Xtr, ytr, gtr, seed=seed, select=False,
+                                  mlp_params={"alpha": alpha})
+        cols = _columns(model, labels)
+        for c, (X, groups) in enumerate(copies):
+            judged = judge_takes(model, prior, X[held].astype(np.float64), groups[held],
+                                 takes=takes, seed=seed + 1000 * f + 100 * c)
+            for n, Q in judged.items():
+                full = np.where(cols >= 0, Q[:, np.maximum(cols, 0)], 0.0)
+                P.append(full / full.sum(axis=1, keepdims=True))
+                y.append(emotion[held])
+                t.append(np.full(len(held), n))
+                who.append(speakers[held])
+    return np.vstack(P), np.concatenate(y), np.concatenate(t), np.concatenate(who)
+
+
+def fit_calibration(table, feats: dict, rows=None, *, alpha: float, seed: int = 0,
+                    folds: int = CALIBRATION_FOLDS, takes=CALIBRATION_TAKES) -> dict:
+    """The temperature of the recipe, fitted on training speakers only: temperature
+    scaling (:func:`serlib.calibration.fit_temperature`) of the out-of-fold verdicts of
+    :func:`out_of_fold_proba`, all numbers of takes pooled, **every training speaker
+    weighted equally** (a row weighs ``1 / rows of its speaker``): one voice, one vote, as
+    the demo meets one student at a time - pooled clip by clip, a corpus with hundreds of
+    clips per speaker (TESS: 2 speakers, 61 % of the demo's clips) would set the
+    temperature for every voice. Returns the sidecar's
+    ``"calibration"`` entry: ``temperature``, how it was fitted, and the out-of-fold ECE
+    and NLL before and after (training speakers; the unseen speakers' figures come from
+    ``scripts/benchmark_calibration.py``), plus the temperature each number of takes alone
+    would get (for information; one temperature is used).
+
+    Guo et al. (2017), On Calibration of Modern Neural Networks, ICML.
+    Notebook: 09_claims.ipynb
+    """
+    from serlib import calibration as cal
+    from serlib.datasets.vocabulary import EMOTIONS
+
+    t0 = time.perf_counter()
+    rows = np.arange(len(table)) if rows is None else np.asarray(rows)
+    labels = [e for e in EMOTIONS if e in set(table["emotion"].iloc[rows])]
+    P, y, n, who = out_of_fold_proba(table, feats, rows, alpha=alpha, seed=seed, folds=folds,
+                                     takes=takes)
+    _, inverse, counts = np.unique(who, return_inverse=True, return_counts=True)
+    weight = 1.0 / counts[inverse]
+    T = cal.fit_temperature(P, y, classes=labels, sample_weight=weight)
+    after = cal.apply_temperature(P, T)
+    idx = np.array([labels.index(e) for e in y])
+    nll = (lambda Q: float(-np.log(np.clip(Q[np.arange(len(y)), idx], 1e-12, None)).mean()))
+    return {
+        "temperature": round(T, 4),
+        "method": "temperature scaling (Guo et al. 2017): one T minimising the negative "
+                  "log-likelihood of out-of-fold verdicts on the training speakers, every "
+                  "speaker weighted equally",
+        "fitted_on": f"{folds} speaker-grouped folds of the training speakers; each fold's "
+                     "clips (clean and through every channel copy) judged by the recipe "
+                     f"fitted on the other folds, with {', '.join(map(str, takes))} "
+                     "adaptation takes, pooled",
+        "rows": int(len(y)),
+        "oof_ece_before": round(cal.expected_calibration_error(P, y, classes=labels), 4),
+        "oof_ece_after": round(cal.expected_calibration_error(after, y, classes=labels), 4),
+        "oof_nll_before": round(nll(P), 4), "oof_nll_after": round(nll(after), 4),
+        "temperature_by_takes": {str(k): round(cal.fit_temperature(
+            P[n == k], y[n == k], classes=labels, sample_weight=weight[n == k]), 4)
+            for k in takes},
+        "temperature_unweighted": round(cal.fit_temperature(P, y, classes=labels), 4),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
 def _json_ready(value):
     """Tuples → lists, recursively (for a model card)."""
     if isinstance(value, dict):
@@ -338,8 +486,10 @@ def train_shipped(data_root=None, *, corpora=None, emotions=DEMO_EMOTIONS, copie
 
     The recipe of this module: each clip clean and through ``copies`` random session
     channels, speaker-normalised rows (full statistics and simulated takes), the L2
-    penalty chosen on speaker-grouped folds of the training clips. Returns
-    ``(path, metadata)``.
+    penalty chosen on speaker-grouped folds of the training clips; then a temperature
+    fitted on out-of-fold verdicts of the training speakers (:func:`fit_calibration`)
+    goes into the sidecar's ``"calibration"`` entry, which :mod:`serlib.predict` and the
+    demo apply to every verdict. Returns ``(path, metadata)``.
 
     Notebook: 10_live_demo.ipynb
     """
@@ -372,6 +522,10 @@ def train_shipped(data_root=None, *, corpora=None, emotions=DEMO_EMOTIONS, copie
               flush=True)
     model, prior = fit_robust(X, y, groups, seed=seed)
     model.feature_kind = "stats"
+    if progress:
+        print(f"calibrating: {CALIBRATION_FOLDS} speaker-grouped folds of the training "
+              "speakers ...", flush=True)
+    calibration = fit_calibration(table, feats, alpha=model.selection_["alpha"], seed=seed)
     used = sorted(set(table["corpus"]))
     path = Path(out) if out else default_model_path()
     data = {"corpora": used, "n_clips": int(len(table)),
@@ -399,6 +553,7 @@ def train_shipped(data_root=None, *, corpora=None, emotions=DEMO_EMOTIONS, copie
                + (f" --seed {seed}" if seed else "") + " --data-root DATA_ROOT")
     io.save(model, path, name="robust-mlp", command=command, training_data=data,
             extra={"recipe": recipe, "speaker_adaptation": prior.to_dict(),
+                   "calibration": calibration,
                    "new_voice_benchmark": benchmark_figures()})
     if portable.exportable(model):
         io.record_portable(path, portable.export(model, path.with_suffix(portable.SUFFIX)))
