@@ -51,7 +51,8 @@ from serlib.features import (DEFAULT, FeatureConfig, Spectra, _spectra, mel_freq
 
 #: Bump when a voice parameter is computed differently: part of the ``voice`` and
 #: ``stats+voice`` cache folders (see :func:`serlib.extract.cache_folder`).
-VOICE_VERSION = 1
+#: 2: F0 and loudness smoothed by :func:`sma3` before their functionals (as eGeMAPS).
+VOICE_VERSION = 2
 
 #: Reference of the semitone scale (GeMAPS: 27.5 Hz, the piano's lowest A).
 F0_REFERENCE_HZ = 27.5
@@ -784,6 +785,24 @@ def _slopes(values: np.ndarray, mask: np.ndarray, dt: float) -> tuple[np.ndarray
     return r, f
 
 
+def sma3(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """3-frame symmetric moving average (eGeMAPS' ``sma3``), within each run of ``mask``.
+
+    eGeMAPS smooths every low-level contour this way before its functionals (Eyben et
+    al. 2016, section 4); for voiced-only contours (``sma3nz``) the average never reaches
+    across an unvoiced gap. Run ends average the frames they have.
+
+    Notebook: 05_voice.ipynb
+    """
+    x = np.asarray(values, dtype=np.float64)
+    m = np.ones(len(x), bool) if mask is None else np.asarray(mask, bool) & np.isfinite(x)
+    xv = np.where(m, x, 0.0)
+    mf = m.astype(float)
+    num = xv + np.concatenate([[0.0], xv[:-1]]) + np.concatenate([xv[1:], [0.0]])
+    den = mf + np.concatenate([[0.0], mf[:-1]]) + np.concatenate([mf[1:], [0.0]])
+    return np.where(m, num / np.maximum(den, 1.0), x)
+
+
 def _contour_stats(values: np.ndarray, mask: np.ndarray, dt: float) -> list[float]:
     """mean, cv, p20, p50, p80, p80-p20, rising slope mean/std, falling slope mean/std."""
     v = values[mask]
@@ -808,7 +827,7 @@ def voice_vector(y, cfg: FeatureConfig | None = None) -> np.ndarray:
     """The clip's voice parameters, 89 values named by :func:`voice_feature_names`.
 
     Functionals as eGeMAPS (section 3.3 and table 1 of Eyben et al. 2016): F0 (semitones)
-    and loudness get mean, coefficient of variation, 20/50/80th percentiles, the 20-80
+    and loudness, smoothed by :func:`sma3` as there, get mean, coefficient of variation, 20/50/80th percentiles, the 20-80
     range and the mean and standard deviation of rising and falling slopes (F0 over
     voiced frames, loudness over all frames); loudness peaks per second (peaks of the
     loudness contour more prominent than 10 % of its 5-95 % range); jitter, shimmer and
@@ -838,8 +857,8 @@ def voice_vector(y, cfg: FeatureConfig | None = None) -> np.ndarray:
     uv = act & ~v
     any_voiced = bool(v.any())
     out: list[float] = []
-    out += _contour_stats(tr.f0_semitones, v, dt) if any_voiced else [0.0] * 10
-    loud = sp["loudness"]
+    out += _contour_stats(sma3(tr.f0_semitones, v), v, dt) if any_voiced else [0.0] * 10
+    loud = sma3(sp["loudness"])
     out += _contour_stats(loud, act, dt)
     if any_voiced:
         idx = np.flatnonzero(v)
@@ -907,5 +926,5 @@ _features._KIND_VERSIONS.update(KIND_VERSIONS)
 
 __all__ = ["FEATURE_KINDS", "VoiceTrack", "analyze_voice", "formants", "glottal_pulses",
            "hnr_from_r", "lpc", "perturbation", "semitones", "spectral_contours",
-           "stats_voice_feature_names", "stats_voice_vector", "synthetic_vowel", "track_pitch",
+           "sma3", "stats_voice_feature_names", "stats_voice_vector", "synthetic_vowel", "track_pitch",
            "voice_feature_names", "voice_vector", "DEFAULT"]

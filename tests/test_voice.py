@@ -160,3 +160,26 @@ def test_the_voice_cache_folder_carries_the_voice_version(tmp_path, monkeypatch)
     assert f"voice-v{voice.VOICE_VERSION}-" in extract.cache_folder("voice").name
     assert f"stats+voice-v{voice.VOICE_VERSION}-" in extract.cache_folder("stats+voice").name
     assert extract.cache_folder("stats").name.startswith("stats-")
+
+
+def test_sma3_averages_three_frames_and_never_across_a_gap():
+    x = np.array([0.0, 3.0, 0.0, 9.0, 6.0, 3.0])
+    mask = np.array([True, True, True, False, True, True])
+    out = voice.sma3(x, mask)
+    np.testing.assert_allclose(out, [1.5, 1.0, 1.5, 9.0, 4.5, 4.5])
+    np.testing.assert_allclose(voice.sma3(np.ones(5)), np.ones(5))
+
+
+def test_evaluate_feeds_a_classical_model_the_voice_kind():
+    from serlib.errors import SerlibError
+    from serlib.evaluation import evaluate
+
+    r = evaluate("logreg", train="ravdess", protocol="speaker", folds=2,
+                 emotions="neutral,happy,sad,angry", speaker_norm=True, features="voice",
+                 model_params={"n_jobs": 1})
+    assert r["features"] == "voice" and "--features voice" in r["command"]
+    assert 0.25 < r["uar"] <= 1.0  # above chance on the bundled sample's unseen actors
+    with pytest.raises(SerlibError, match="classical"):
+        evaluate("cnn2d", train="ravdess", features="voice")
+    with pytest.raises(SerlibError, match="non-vector"):
+        evaluate("logreg", train="ravdess", features="logmel")
