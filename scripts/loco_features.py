@@ -121,7 +121,8 @@ def main(argv=None) -> int:
             sys.path.append(args.opensmile_path)
         from probe_voice_egemaps import egemaps_matrix  # noqa: E402 - scripts/ is on sys.path
 
-        sets["egemaps"] = egemaps_matrix(table["path"].astype(str).tolist())[0]
+        E, enames = egemaps_matrix(table["path"].astype(str).tolist())
+        sets["egemaps"] = np.nan_to_num(E)
     groups = (table["speaker"].astype(str) + "@" + table["corpus"]).to_numpy()
     y = table["emotion"].astype(str).to_numpy()
     corpus = table["corpus"].to_numpy()
@@ -146,7 +147,24 @@ def main(argv=None) -> int:
                      for c in CORPORA}
             per_param[nm] = {"uar_logreg": r, "profile_agreement": round(float(agree[j]), 2),
                              "means_znorm": means}
+        if "egemaps" in sets:
+            # each counterpart alone, the same way: where does a voice parameter fall short?
+            from probe_voice_egemaps import COUNTERPARTS
+
+            Ze = speaker_normalize(sets["egemaps"], groups)
+            for nm, theirs in COUNTERPARTS.items():
+                r = loco(Ze[:, [enames.index(theirs)]], y, corpus, builders["logreg"])
+                per_param[nm]["egemaps"] = {"name": theirs, "uar_logreg": r}
         ranked = sorted(per_param, key=lambda k: -per_param[k]["uar_logreg"]["mean"])
+        if "egemaps" in sets:
+            gaps = sorted((per_param[k]["uar_logreg"]["mean"] - per_param[k]["egemaps"]["uar_logreg"]["mean"], k)
+                          for k in per_param if "egemaps" in per_param[k])
+            print("\nvoice parameters furthest below their eGeMAPS counterpart (alone, logreg, "
+                  "LOCO mean UAR):")
+            for gap, k in gaps[:12]:
+                print(f"  {k:<28} {per_param[k]['uar_logreg']['mean']:5.1f} vs "
+                      f"{per_param[k]['egemaps']['uar_logreg']['mean']:5.1f} "
+                      f"({per_param[k]['egemaps']['name']})")
         print("\nbest single voice parameters (logreg, LOCO mean UAR; emotion-profile agreement "
               "between corpora):")
         for nm in ranked[:15]:
