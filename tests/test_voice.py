@@ -183,3 +183,28 @@ def test_evaluate_feeds_a_classical_model_the_voice_kind():
         evaluate("cnn2d", train="ravdess", features="voice")
     with pytest.raises(SerlibError, match="non-vector"):
         evaluate("logreg", train="ravdess", features="logmel")
+
+
+def test_the_readme_voice_table_is_results_voice_loco_json():
+    """The README's leave-one-corpus-out table carries exactly the committed results."""
+    import json
+    import re
+
+    from serlib import config
+
+    loco = json.loads((config.REPO_DIR / "results" / "voice" / "loco.json").read_text())
+    text = (config.REPO_DIR / "README.md").read_text(encoding="utf-8")
+    start = text.index("### Voice parameters across corpora")
+    section = text[start:text.index("\n#", start + 10)]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and re.match(r"^[\d.]+ / ", cells[1]):
+            rows[cells[0].split(" (")[0]] = cells
+    assert set(rows) == {"stats", "voice", "stats+voice", "eGeMAPSv02"}
+    for name, cells in rows.items():
+        key = "egemaps" if name == "eGeMAPSv02" else name
+        for col, model in ((1, "logreg"), (3, "svm")):
+            r = loco["results"][key][model]
+            assert cells[col] == " / ".join(f"{r[c]:.1f}" for c in ("ravdess", "tess", "emodb")), (name, model)
+            assert cells[col + 1] == f"{r['mean']:.1f}", (name, model)
