@@ -46,7 +46,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from serlib.features import (DEFAULT, FeatureConfig, Spectra, _spectra, mel_frequencies,
+from serlib.features import (FeatureConfig, Spectra, _spectra, mel_frequencies,
                              stats_feature_names, stats_vector)
 
 #: Bump when a voice parameter is computed differently: part of the ``voice`` and
@@ -925,6 +925,6 @@ _features._EXTRA_NAMES.update(FEATURE_NAMES)
 _features._KIND_VERSIONS.update(KIND_VERSIONS)
 
 __all__ = ["FEATURE_KINDS", "VoiceTrack", "analyze_voice", "formants", "glottal_pulses",
-           "hnr_from_r", "lpc", "perturbation", "semitones", "spectral_contours",
-           "sma3", "stats_voice_feature_names", "stats_voice_vector", "synthetic_vowel", "track_pitch",
-           "voice_feature_names", "voice_vector", "DEFAULT"]
+           "hnr_from_r", "lpc", "perturbation", "semitones", "sma3", "spectral_contours",
+           "stats_voice_feature_names", "stats_voice_vector", "synthetic_vowel", "track_pitch",
+           "voice_feature_names", "voice_vector"]
