@@ -1,11 +1,15 @@
 #!/usr/bin/env python
-"""Benchmark: the seed's 180-value vectors for a whole corpus, serlib against the seed's loop.
+"""Benchmark: feature kinds for a whole corpus, serlib against the seed's loop.
 
-Three runs over the same clips (the full RAVDESS speech set by default, 1440 clips):
+Runs over the same clips (the full RAVDESS speech set by default, 1440 clips), for each
+``--kind`` (default ``seed180``; e.g. ``--kind seed180 --kind stats+voice``):
 
-1. ``serlib cold``  - ``serlib.extract.extract(kind="seed180")`` with an empty cache
+1. ``serlib cold``  - ``serlib.extract.extract(kind=KIND)`` with an empty cache
    (a fresh temporary ``XDG_CACHE_HOME``), ``--jobs`` worker processes;
 2. ``serlib cached`` - the same call again, now answered from the cache;
+
+and once:
+
 3. ``seed loop``    - the seed's way: per clip read with soundfile, then
    ``librosa.feature.mfcc``, ``chroma_stft`` on a fresh ``|librosa.stft|`` and
    ``melspectrogram`` (librosa's default parameters at 16 kHz), over the same number of
@@ -22,11 +26,12 @@ of the largest worker as a cross-check).
 Usage::
 
     python scripts/benchmark_features.py [--data-root DIR] [--jobs 2] [--limit N] [--no-seed]
+                                         [--kind KIND ...]
 
 The data root defaults to ``$SERLIB_DATA`` (then the repo's ``data/``) and must hold
 ``ravdess/Actor_*/``.
 
-Notebook: 06_mlp_grid_search.ipynb (timings quoted there)
+Notebook: 06_mlp_grid_search.ipynb (timings quoted there), 05_voice.ipynb (stats+voice)
 """
 from __future__ import annotations
 
@@ -134,6 +139,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N clips")
     ap.add_argument("--no-seed", action="store_true", help="skip the (slow) seed-style loop")
+    ap.add_argument("--kind", action="append", default=None,
+                    help="feature kind to time (repeat for several; default seed180)")
     args = ap.parse_args(argv)
 
     root = config.data_root(args.data_root)
@@ -154,12 +161,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="serlib-bench-cache-") as cache:
         os.environ["XDG_CACHE_HOME"] = cache
         from serlib.extract import extract
+        from serlib.features import feature_shape
 
-        X = timed("serlib seed180, cold cache", lambda: extract(
-            paths, kind="seed180", n_jobs=args.jobs, progress=False), rows, args.jobs)
-        X2 = timed("serlib seed180, from cache", lambda: extract(
-            paths, kind="seed180", n_jobs=args.jobs, progress=False), rows, args.jobs)
-        assert X.shape == (len(paths), 180) and np.array_equal(X, X2)
+        for kind in args.kind or ["seed180"]:
+            X = timed(f"serlib {kind}, cold cache", lambda: extract(
+                paths, kind=kind, n_jobs=args.jobs, progress=False), rows, args.jobs)
+            X2 = timed(f"serlib {kind}, from cache", lambda: extract(
+                paths, kind=kind, n_jobs=args.jobs, progress=False), rows, args.jobs)
+            assert X.shape == (len(paths),) + feature_shape(kind) and np.array_equal(X, X2)
     if not args.no_seed:
         from concurrent.futures import ProcessPoolExecutor
         import multiprocessing as mp
@@ -185,7 +194,8 @@ def main(argv=None) -> int:
         print(f"{name:34s} {wall:7.2f} {main:9.2f} {workers:12.2f} {ideal:20.2f} {peak:8.0f}")
     print(f"\nru_maxrss: this process {me:.0f} MB, largest worker {ch:.0f} MB. "
           f"Load average now {os.getloadavg()[0]:.2f}.")
-    print("Targets: cold <= 15 s, cached <= 2 s, peak <= 2048 MB (2 cores, 1440 clips).")
+    print("Targets (2 cores, 1440 clips): seed180 cold <= 15 s, stats+voice cold <= 45 s, "
+          "cached <= 2 s, peak <= 2048 MB.")
     return 0
 
 

@@ -165,8 +165,12 @@ def cache_folder(kind: str, cfg: FeatureConfig | None = None) -> Path:
 
     Notebook: 06_mlp_grid_search.ipynb
     """
+    from serlib.features import kind_version
+
     cfg = cfg or FeatureConfig()
-    return cache_root() / f"{kind}-{cfg.key()}-librosa{_librosa_version()}"
+    version = kind_version(kind)
+    tag = f"-v{version}" if version is not None else ""
+    return cache_root() / f"{kind}{tag}-{cfg.key()}-librosa{_librosa_version()}"
 
 
 def clear_cache() -> int:
@@ -508,6 +512,8 @@ def extract_inputs(clips, feature_kind: str, progress: bool = False):
 
     Notebook: 06_mlp_grid_search.ipynb
     """
-    kinds = feature_kind.split("+")
+    from serlib.features import kind_parts
+
+    kinds = kind_parts(feature_kind)
     arrays = tuple(extract(clips, kind, progress=progress) for kind in kinds)
     return arrays[0] if len(arrays) == 1 else arrays

@@ -28,6 +28,8 @@ Clip-level representations, each a function ``f(y, cfg) -> np.ndarray`` listed i
   3.0 s) for 2-D CNNs and ResNet (07_cnn.ipynb, 08_resnet_transfer.ipynb).
 - ``"mfcc_seq"``: :func:`mfcc_sequence`, a fixed-length MFCC sequence (188 frames x 40)
   for recurrent models (07_cnn.ipynb).
+- ``"voice"`` and ``"stats+voice"``: pitch, loudness and voice quality (eGeMAPS-like, 89
+  values), alone or after ``stats``; they live in :mod:`serlib.voice` (05_voice.ipynb).
 
 Notebook: 01_mel_scale.ipynb, 02_mfcc.ipynb, 03_chroma.ipynb
 """
@@ -566,9 +568,40 @@ def feature_shape(kind: str, cfg: FeatureConfig | None = None) -> tuple[int, ...
         "logmel": (cfg.n_mels, cfg.image_frames),
         "mfcc_seq": (cfg.sequence_frames, cfg.n_mfcc),
     }
+    for name, names in _EXTRA_NAMES.items():
+        shapes[name] = (len(names(cfg)),)
     if kind not in shapes:
         raise ValueError(f"unknown feature kind {kind!r}; choose one of {sorted(FEATURE_KINDS)}.")
     return shapes[kind]
+
+
+def kind_parts(feature_kind: str) -> tuple[str, ...]:
+    """The feature kinds of a model's input: ``"logmel+mfcc_seq"`` gives two inputs, but a
+    name that is itself a kind (``"stats+voice"``, one concatenated vector) gives one.
+
+    Notebook: 06_mlp_grid_search.ipynb
+    """
+    if feature_kind in FEATURE_KINDS:
+        return (feature_kind,)
+    return tuple(feature_kind.split("+"))
+
+
+def feature_names(kind: str, cfg: FeatureConfig | None = None) -> list[str] | None:
+    """Names of the values of a clip-vector kind (``stats``, ``voice``, ``stats+voice``),
+    None for kinds whose values have no names of their own.
+
+    Notebook: 05_voice.ipynb
+    """
+    if kind == "stats":
+        return stats_feature_names(cfg)
+    names = _EXTRA_NAMES.get(kind)
+    return names(cfg) if names is not None else None
+
+
+def kind_version(kind: str) -> int | None:
+    """The code version of a kind added by another module (part of its cache folder), or
+    None for the kinds defined here (their version is :data:`FEATURE_VERSION`)."""
+    return _KIND_VERSIONS.get(kind)
 
 
 def compute(y: np.ndarray, kinds, cfg: FeatureConfig | None = None) -> dict[str, np.ndarray]:
@@ -583,3 +616,11 @@ def compute(y: np.ndarray, kinds, cfg: FeatureConfig | None = None) -> dict[str,
             raise ValueError(f"unknown feature kind {k!r}; choose one of {sorted(FEATURE_KINDS)}.")
     s = _spectra(y, cfg)
     return {k: FEATURE_KINDS[k](s) for k in kinds}
+
+
+# The voice kinds live in their own module, which builds on this one and adds its kinds
+# to FEATURE_KINDS, _EXTRA_NAMES and _KIND_VERSIONS when it has loaded (imported last, so
+# that everything it needs from here exists, whichever of the two is imported first).
+_EXTRA_NAMES: dict[str, Callable[..., list]] = {}
+_KIND_VERSIONS: dict[str, int] = {}
+from serlib import voice as _voice  # noqa: E402,F401

@@ -187,7 +187,7 @@ def features_for(model, y: np.ndarray, sr: int = SAMPLE_RATE):
 
     y = _mono16k(y, sr)
     kind = getattr(model, "feature_kind", None) or "stats"
-    kinds = kind.split("+")
+    kinds = features.kind_parts(kind)
     computed = features.compute(y, kinds)
     rows = tuple(np.asarray(computed[k])[None, ...] for k in kinds)
     return rows[0] if len(rows) == 1 else rows

@@ -50,6 +50,12 @@ def test_features_of_the_sample_clip_match_this_versions_fingerprint():
         f"{stored['version']}: run `python tests/test_feature_fingerprint.py` to record it")
     now = _summary()
     assert sorted(now) == sorted(stored["kinds"]), "a feature kind was added or removed"
+    versions = stored.get("kind_versions", {})
+    for kind in now:
+        if features.kind_version(kind) is not None:
+            assert versions.get(kind) == features.kind_version(kind), (
+                f"{kind}: its version is {features.kind_version(kind)} but the fingerprint is "
+                f"for {versions.get(kind)}: run `python tests/test_feature_fingerprint.py`")
     for kind, want in stored["kinds"].items():
         got = now[kind]
         assert got["shape"] == want["shape"], f"{kind}: shape {got['shape']} != {want['shape']}"
@@ -57,8 +63,11 @@ def test_features_of_the_sample_clip_match_this_versions_fingerprint():
         bad = np.flatnonzero(~np.isclose(a, b, rtol=1e-3, atol=1e-3))
         assert bad.size == 0, (
             f"{kind} features of {CLIP.name} changed at {bad.size} positions (first {bad[:5]}: "
-            f"{a[bad[:5]]} now, {b[bad[:5]]} recorded) while FEATURE_VERSION stayed "
-            f"{features.FEATURE_VERSION}: bump it, so cached features are recomputed, then run "
+            f"{a[bad[:5]]} now, {b[bad[:5]]} recorded) while "
+            + (f"its version stayed {features.kind_version(kind)}: bump it (serlib.voice."
+               "VOICE_VERSION)" if features.kind_version(kind) is not None else
+               f"FEATURE_VERSION stayed {features.FEATURE_VERSION}: bump it")
+            + ", so cached features are recomputed, then run "
             "`python tests/test_feature_fingerprint.py`")
 
 
@@ -77,5 +86,8 @@ def test_the_fingerprint_catches_the_change_that_once_went_unnoticed(monkeypatch
 
 if __name__ == "__main__":
     FINGERPRINT.write_text(json.dumps({"version": features.FEATURE_VERSION, "clip": CLIP.name,
+                                       "kind_versions": {k: features.kind_version(k)
+                                                         for k in features.FEATURE_KINDS
+                                                         if features.kind_version(k) is not None},
                                        "kinds": _summary()}, indent=1) + "\n")
     print(f"wrote {FINGERPRINT} for FEATURE_VERSION {features.FEATURE_VERSION}", file=sys.stderr)

@@ -179,7 +179,8 @@ def test_every_kind_has_its_declared_shape(clip):
             x = fn(y, CFG)
             assert x.dtype == np.float32, kind
             assert x.shape == features.feature_shape(kind, CFG), kind
-    assert set(FEATURE_KINDS) == {"seed180", "stats", "mfcc40", "logmel", "mfcc_seq"}
+    assert set(FEATURE_KINDS) == {"seed180", "stats", "mfcc40", "logmel", "mfcc_seq", "voice",
+                                  "stats+voice"}
     assert len(features.stats_feature_names()) == features.feature_shape("stats")[0]
     assert len(set(features.stats_feature_names())) == len(features.stats_feature_names())
     with pytest.raises(ValueError, match="unknown feature kind"):

@@ -27,6 +27,9 @@ def register(subparsers) -> None:
                "--test-size 0.25 --seed 7")
     p.add_argument("--model", default="svm", choices=list(MODELS), metavar="NAME",
                    help=f"registered model ({', '.join(MODELS)}); default svm")
+    p.add_argument("--features", default=None, metavar="KIND",
+                   help="feature kind for a classical model instead of its own (e.g. voice, "
+                        "stats+voice: pitch, loudness and voice quality, notebook 05)")
     p.add_argument("--train", default="ravdess", metavar="CORPUS[,CORPUS...]",
                    help="training corpora (default ravdess)")
     p.add_argument("--test", default=None, metavar="CORPUS",
@@ -78,7 +81,7 @@ def run(args) -> int:
     result = evaluate(args.model, train=args.train, test=args.test, protocol=args.protocol,
                       emotions=args.emotions, test_size=args.test_size, folds=args.folds,
                       seed=args.seed, data_root=args.data_root, speaker_norm=args.speaker_norm,
-                      progress=not args.json)
+                      progress=not args.json, features=args.features)
     if args.json:
         print(json.dumps(result))
     else:

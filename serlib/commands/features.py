@@ -1,19 +1,20 @@
 """``serlib features``: extract one feature kind for a whole corpus into a ``.npz`` file.
 
     serlib features [ROOT] --corpus NAME [--corpus NAME ...] --out FILE.npz
-                    [--kind seed180|stats|mfcc40|logmel|mfcc_seq] [--jobs N]
+                    [--kind seed180|stats|voice|stats+voice|mfcc40|logmel|mfcc_seq]
+                    [--jobs N]
                     [--no-cache] [--no-progress] [--on-error raise|skip]
 
 The file holds ``X`` (clips x features, float32) and, row for row, ``emotion``,
 ``speaker``, ``gender``, ``label``, ``corpus`` and ``path`` (string arrays, readable
 with ``np.load(file)``, no pickle), plus ``kind``, ``config`` (the FeatureConfig as
-JSON), ``config_key`` and, for ``stats``, ``feature_names``.
+JSON), ``config_key`` and, for ``stats``, ``voice`` and ``stats+voice``, ``feature_names``.
 
 Notebook: 06_mlp_grid_search.ipynb
 """
 from __future__ import annotations
 
-KINDS = ("seed180", "stats", "mfcc40", "logmel", "mfcc_seq")
+KINDS = ("seed180", "stats", "voice", "stats+voice", "mfcc40", "logmel", "mfcc_seq")
 #: Choices of ``--on-error``.
 ON_ERROR = ("raise", "skip")
 #: The advice under the list of unreadable clips, in command-line terms.
@@ -38,7 +39,8 @@ def register(subparsers) -> None:
                         "(repeat to combine corpora)")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="output file")
     p.add_argument("--kind", default="seed180", choices=KINDS,
-                   help="feature kind (default seed180: 40 MFCC + 12 chroma + 128 mel means)")
+                   help="feature kind (default seed180: 40 MFCC + 12 chroma + 128 mel means; "
+                        "voice: 89 pitch, loudness and voice-quality values, eGeMAPS-like)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes (default: one per core)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
@@ -67,7 +69,7 @@ def run(args) -> int:
     from serlib.datasets import load_corpora
     from serlib.errors import AudioError
     from serlib.extract import extract_report
-    from serlib.features import FeatureConfig, stats_feature_names
+    from serlib.features import FeatureConfig, feature_names
 
     if args.root and args.data_root and Path(args.root) != Path(args.data_root):
         raise CommandError(f"two different data roots given ({args.root} and {args.data_root}); pass one.")
@@ -107,8 +109,9 @@ def run(args) -> int:
         "kind": np.asarray(args.kind), "config": np.asarray(json.dumps(asdict(cfg), sort_keys=True)),
         "config_key": np.asarray(cfg.key()),
     }
-    if args.kind == "stats":
-        arrays["feature_names"] = np.asarray(stats_feature_names(cfg), dtype=str)
+    names = feature_names(args.kind, cfg)
+    if names is not None:
+        arrays["feature_names"] = np.asarray(names, dtype=str)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial.npz")
     np.savez_compressed(tmp, **arrays)

@@ -195,6 +195,14 @@ def command_line(result: dict) -> str:
     Notebook: 06_mlp_grid_search.ipynb
     """
     parts = ["serlib evaluate", f"--model {result['model']}", f"--train {','.join(result['train'])}"]
+    try:
+        from serlib.models.registry import MODELS
+
+        default_kind = MODELS[result["model"]].feature_kind
+    except KeyError:
+        default_kind = result.get("features")
+    if result.get("features") and result["features"] != default_kind:
+        parts.append(f"--features {result['features']}")
     if result.get("test"):
         parts.append(f"--test {result['test']}")
     else:
@@ -213,12 +221,14 @@ def command_line(result: dict) -> str:
 def evaluate(model_name: str, train=("ravdess",), test=None, protocol: str = "speaker",
              emotions=None, test_size: float = 0.25, folds: int = 6, seed: int = 0,
              data_root=None, speaker_norm: bool = False, model_params: dict | None = None,
-             progress: bool = False) -> dict:
+             progress: bool = False, features: str | None = None) -> dict:
     """Evaluate registry model ``model_name`` under a protocol; returns a JSON-ready dict.
 
     Keys: ``model``, ``features``, ``protocol``, ``train``, ``test``, ``emotions``,
     ``n_train``, ``n_test``, ``accuracy``, ``uar``, ``macro_f1``, ``kappa``, ``mcc`` (means
     over folds) with ``*_std``, ``pooled`` (scores over all test clips together),
+    ``features`` (the kind the model ate: the registry's, or ``features=`` - a clip-vector
+    kind such as ``"voice"`` or ``"stats+voice"`` - for a classical model),
     ``confusion`` (labels, counts), ``folds`` (one dict per fold), ``seed``,
     ``seconds`` and ``command`` (the ``serlib evaluate`` line that reproduces it).
 
@@ -228,18 +238,33 @@ def evaluate(model_name: str, train=("ravdess",), test=None, protocol: str = "sp
 
     t0 = time.perf_counter()
     spec = registry.get(model_name)
+    kind = spec.feature_kind
+    if features and features != kind:
+        from serlib.features import FEATURE_KINDS, feature_shape
+
+        if spec.family != "classical":
+            raise SerlibError(f"--features works with the classical models; {model_name} eats "
+                              f"{spec.feature_kind!r} (its network is built for it)")
+        if features not in FEATURE_KINDS or len(feature_shape(features)) != 1:
+            vectors = [k for k in FEATURE_KINDS if len(feature_shape(k)) == 1]
+            raise SerlibError(f"unknown or non-vector feature kind {features!r}; a classical "
+                              f"model eats one of: {', '.join(vectors)}")
+        kind = features
     train_list = _as_list(train)
     tr, te, chosen = load_tables(train_list, test, emotions, data_root)
     params = {"random_state": seed, **(model_params or {})}
 
     def build():
-        return spec.build(**params)
+        model = spec.build(**params)
+        if kind != spec.feature_kind:
+            model.feature_kind = kind
+        return model
 
     if te is None:
         if protocol not in PROTOCOLS:
             raise SerlibError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
         table = tr
-        X = features_for(table, spec.feature_kind, progress)
+        X = features_for(table, kind, progress)
         split_list = make_splits(protocol, table["emotion"], table["speaker"], table["gender"],
                                  test_size=test_size, folds=folds, seed=seed)
         name = protocol
@@ -250,7 +275,7 @@ def evaluate(model_name: str, train=("ravdess",), test=None, protocol: str = "sp
         import pandas as pd
 
         table = pd.concat([tr, te], ignore_index=True)
-        X = features_for(table, spec.feature_kind, progress)
+        X = features_for(table, kind, progress)
         idx = np.arange(len(table))
         split_list = [(idx[: len(tr)], idx[len(tr):])]
         name = "cross-corpus"
@@ -258,7 +283,7 @@ def evaluate(model_name: str, train=("ravdess",), test=None, protocol: str = "sp
                     speaker_norm=speaker_norm, progress=progress)
     result = {
         "model": model_name,
-        "features": spec.feature_kind,
+        "features": kind,
         "protocol": name,
         "train": train_list,
         "test": te["corpus"].iloc[0] if te is not None else None,

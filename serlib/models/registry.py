@@ -37,8 +37,11 @@ class ModelSpec:
 
     @property
     def feature_kinds(self) -> tuple[str, ...]:
-        """The feature kinds, one per model input (``"logmel+mfcc_seq"`` → two)."""
-        return tuple(self.feature_kind.split("+"))
+        """The feature kinds, one per model input (``"logmel+mfcc_seq"`` → two, but
+        ``"stats+voice"``, itself a kind, → one)."""
+        from serlib.features import kind_parts
+
+        return kind_parts(self.feature_kind)
 
     def build(self, **params):
         """Import the factory and return a fresh, untrained classifier.
