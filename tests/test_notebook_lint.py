@@ -18,6 +18,15 @@ Every ``notebooks/NN_topic.ipynb`` must:
   opens with the lines that install serlib on Google Colab (``bootstrap_lines()``);
 * have an "Exercises" and a "References" section; every ``exercise_*`` it calls exists in
   ``serlib/exercises/exNN.py``, and every exercise there is used;
+* end with the closing frame every notebook shares: ``<a id="remember"></a>`` then
+  ``## What to remember``, before ``<a id="exercises"></a>`` then ``## Exercises``, before
+  ``<a id="references"></a>`` then ``## References`` (the table of contents links all three);
+  the first Markdown cell of the exercises says where the solutions live
+  (``serlib/exercises/exNN.py``) and that each exercise has a cell for the student's own
+  attempt; each exercise k is a Markdown cell ``**Exercise k — title.** ...``, then a code
+  cell whose first line is ``# Your attempt at exercise k`` (comments only, no output),
+  then the cell that reveals the solution with ``exNN.exercise_name(show_result=True)``
+  (the first of them imports ``exNN``);
 * be committed executed: every code cell run once, top to bottom, execution counts
   1..n; no error outputs, no tracebacks or warnings on stderr; no machine-specific
   paths in outputs or code; under 3 MB.
@@ -287,3 +296,102 @@ class TestNotebook:
 
             assert "show_result" in inspect.signature(func).parameters, (
                 f"{modname}.{name} must take show_result=True")
+
+
+#: The closing sections, in their order, with the anchor each heading follows.
+CLOSING = (("remember", "What to remember"), ("exercises", "Exercises"), ("references", "References"))
+ATTEMPT_RE = re.compile(r"^# Your attempt at exercise (\d+)\s*$")
+EXERCISE_MD_RE = re.compile(r"^\*\*Exercise (\d+) — [^*]+[.?!]\*\*", re.M)
+
+
+def _closing_positions(path: Path, cells) -> dict:
+    """Section name -> index of the cell holding its anchor + heading (frame.md)."""
+    found = {}
+    for anchor, title in CLOSING:
+        where = []
+        for i, cell in enumerate(cells):
+            if cell["cell_type"] != "markdown":
+                continue
+            lines = [line for line in _src(cell).splitlines()]
+            for k, line in enumerate(lines):
+                if line.strip() == f"## {title}":
+                    before = [x for x in lines[:k] if x.strip()]
+                    assert before and before[-1].strip() == f'<a id="{anchor}"></a>', (
+                        f"{path.name}: '## {title}' must directly follow its anchor "
+                        f'<a id="{anchor}"></a> (the closing frame)')
+                    where.append(i)
+        assert len(where) == 1, (
+            f"{path.name}: needs exactly one '## {title}' section (unnumbered, after "
+            f'<a id="{anchor}"></a>), found {len(where)}')
+        found[anchor] = where[0]
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+class TestClosingFrame:
+    """The closing frame every notebook shares: remember, exercises, references, navigation."""
+
+    def test_sections_in_order(self, path):
+        cells = _load(path)["cells"]
+        pos = _closing_positions(path, cells)
+        assert pos["remember"] < pos["exercises"] < pos["references"], (
+            f"{path.name}: the closing sections must come in the order 'What to remember', "
+            "'Exercises', 'References'")
+        assert pos["references"] >= len(cells) - 2, (
+            f"{path.name}: after '## References' only the navigation line may follow")
+
+    def test_toc_lists_closing_sections(self, path):
+        cells = _load(path)["cells"]
+        head = "\n".join(_src(c) for c in cells[:3] if c["cell_type"] == "markdown")
+        for anchor, title in CLOSING:
+            assert f"](#{anchor})" in head, (
+                f"{path.name}: the table of contents must link '{title}' (#{anchor})")
+
+    def test_exercises_intro(self, path):
+        cells = _load(path)["cells"]
+        intro = _src(cells[_closing_positions(path, cells)["exercises"]])
+        module = f"serlib/exercises/ex{path.name[:2]}.py"
+        assert module in intro, (
+            f"{path.name}: the first cell of the exercises must say where the solutions live "
+            f"(`{module}`)")
+        assert re.search(r"attempt", intro, re.I), (
+            f"{path.name}: the first cell of the exercises must say that each exercise has a "
+            "cell for the student's own attempt before the solution")
+
+    def test_each_exercise_has_an_attempt_cell(self, path):
+        cells = _load(path)["cells"]
+        pos = _closing_positions(path, cells)
+        number = path.name[:2]
+        solutions = [i for i, c in enumerate(cells)
+                     if c["cell_type"] == "code" and EXERCISE_RE.search(_src(c))]
+        assert solutions, f"{path.name}: no cell reveals an exercise solution"
+        for k, i in enumerate(solutions, start=1):
+            assert pos["exercises"] < i < pos["references"], (
+                f"{path.name}: cell {i} reveals a solution outside the Exercises section")
+            attempt = cells[i - 1]
+            lines = _src(attempt).splitlines()
+            assert attempt["cell_type"] == "code" and lines and ATTEMPT_RE.match(lines[0]), (
+                f"{path.name}: cell {i} reveals a solution but is not directly preceded by a code "
+                f"cell whose first line is '# Your attempt at exercise {k}'")
+            assert int(ATTEMPT_RE.match(lines[0]).group(1)) == k, (
+                f"{path.name}: cell {i - 1} should be the attempt at exercise {k}, it says "
+                f"{lines[0]!r}")
+            assert all(not x.strip() or x.lstrip().startswith("#") for x in lines), (
+                f"{path.name}: the attempt cell {i - 1} must hold comments only (the student's space)")
+            assert not attempt.get("outputs"), f"{path.name}: the attempt cell {i - 1} prints something"
+            task = cells[i - 2]
+            m = EXERCISE_MD_RE.findall(_src(task)) if task["cell_type"] == "markdown" else []
+            assert m and int(m[-1]) == k, (
+                f"{path.name}: the cell before the attempt at exercise {k} must be a Markdown cell "
+                f"'**Exercise {k} — title.** question'")
+            src = _src(cells[i])
+            for call in re.finditer(rf"\bex{number}\.exercise_\w+\(([^)]*)\)", src):
+                assert call.group(1).strip() == "show_result=True", (
+                    f"{path.name}: cell {i} should reveal the solution with "
+                    f"ex{number}.exercise_...(show_result=True), found {call.group(0)!r}")
+            assert re.search(rf"\bex{number}\.exercise_\w+\(", src), (
+                f"{path.name}: cell {i} should call the solution as ex{number}.exercise_...(...)")
+        first = _src(cells[solutions[0]])
+        assert f"from serlib.exercises import ex{number}" in first, (
+            f"{path.name}: the first solution cell must import ex{number} "
+            f"(from serlib.exercises import ex{number})")

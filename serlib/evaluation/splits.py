@@ -124,9 +124,13 @@ def speaker_normalize(X: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
 
     A standard step in speaker-independent emotion recognition: it removes what is
     constant about a voice (pitch range, vocal tract length, microphone) and keeps how
-    each clip differs from that speaker's average. It needs no labels, so doing it on a
-    test speaker's clips is legitimate - but it needs several clips of the speaker, so a
-    single clip from a live microphone cannot be normalised this way.
+    each clip differs from that speaker's average. It needs no labels, but on test
+    speakers it is transductive (all of a speaker's clips are looked at before any is
+    judged), and it assumes that each speaker's clips span the emotions: a speaker heard
+    in one emotion only has that emotion as their average and loses it (notebook 06,
+    section 4.1 shows it). For a live voice heard take by take, see
+    :mod:`serlib.adaptation`, which uses only earlier takes, shrunk towards the training
+    speakers' statistics.
 
     Notebook: 06_mlp_grid_search.ipynb
     """

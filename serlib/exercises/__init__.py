@@ -4,16 +4,19 @@ Convention (after Meinard Müller's PCP notebooks):
 
 * Notebook ``NN_topic.ipynb`` has one module ``serlib/exercises/exNN.py``.
 * Each exercise is a function ``exercise_<name>(show_result=True)``. Its docstring
-  repeats the task. The notebook states the task in Markdown and then has a code cell::
+  repeats the task. The notebook follows the closing frame (``tests/test_notebook_lint.py``
+  enforces it): a Markdown cell states the task (``**Exercise k — title.** ...``), then an
+  empty code cell for the student's own attempt, then the cell that reveals the solution::
+
+      # Your attempt at exercise 1
 
       from serlib.exercises import ex01
-      show_result = True
-      ex01.exercise_octave_in_mel(show_result=show_result)
 
-  A student who wants to try first sets ``show_result = False``; the call then does
-  nothing. With ``show_result=True`` the function prints and/or plots the solution
-  (figures appear when the cell finishes) and returns ``None``, so nothing extra is
-  echoed below the cell.
+      ex01.exercise_octaves_in_mel(show_result=True)
+
+  With ``show_result=True`` the function prints and/or plots the solution (figures appear
+  when the cell finishes) and returns ``None``, so nothing extra is echoed below the cell;
+  with ``show_result=False`` it does nothing.
 * Solutions use only public ``serlib`` functions plus numpy/librosa/matplotlib, never
   private notebook state; they must run in a second or two (quick mode or not).
 * ``tests/test_notebook_lint.py`` checks that every ``exercise_*`` a notebook calls exists
