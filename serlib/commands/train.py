@@ -59,6 +59,11 @@ def run(args) -> int:
           f"{path.with_suffix('.json').name}: {len(meta['emotions'])} emotions "
           f"({', '.join(meta['emotions'])}), {meta['training_data']['n_clips']} clips from "
           f"{', '.join(meta['training_data']['corpora'])}")
+    calib = meta.get("calibration")
+    if calib:
+        print(f"calibrated: temperature {calib['temperature']:.3f} (out-of-fold verdicts of the "
+              f"training speakers; their ECE {100 * calib['oof_ece_before']:.1f} % → "
+              f"{100 * calib['oof_ece_after']:.1f} %)")
     export = (meta.get("portable") or {}).get("file")
     if export:
         size = (path.parent / export).stat().st_size / 1e6
