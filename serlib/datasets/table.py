@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
 
 from serlib.datasets.vocabulary import EMOTIONS
 
@@ -101,3 +103,40 @@ def emotion_counts(emotions: Iterable[str]) -> dict[str, int]:
         counts[e] = counts.get(e, 0) + 1
     order = {e: i for i, e in enumerate(EMOTIONS)}
     return {e: counts[e] for e in sorted(counts, key=lambda e: (order.get(e, len(order)), e))}
+
+
+def assign_speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None = None,
+                         k: int = 6, seed: int = 0) -> dict[str, int]:
+    """Give every speaker a fold number 0..k-1, balancing genders across folds.
+
+    Speakers are grouped by gender; each group is shuffled with ``seed`` and dealt out
+    round-robin, the second group continuing where the first stopped. With RAVDESS's
+    12 women and 12 men and ``k=6`` every fold gets two of each. The same arguments
+    always give the same folds.
+
+    It lives with the corpus table (below the models and the evaluation) so that both the
+    shipped recipe's calibration folds and the evaluation protocols deal speakers alike.
+
+    Notebook: 06_mlp_grid_search.ipynb
+    """
+    speakers = np.asarray(speakers).astype(str)
+    unique = sorted(set(speakers.tolist()))
+    if k < 2:
+        raise ValueError(f"need at least 2 folds, got k={k}")
+    if len(unique) < k:
+        raise ValueError(f"only {len(unique)} speakers for {k} speaker folds; "
+                         f"use at most {len(unique)} folds (or --protocol random)")
+    gender_of: dict[str, str] = {}
+    if genders is not None:
+        for s, g in zip(speakers.tolist(), np.asarray(genders).astype(str).tolist()):
+            gender_of.setdefault(s, g)
+    rng = np.random.default_rng(seed)
+    folds: dict[str, int] = {}
+    position = 0
+    for gender in sorted(set(gender_of.get(s, "") for s in unique)):
+        group = [s for s in unique if gender_of.get(s, "") == gender]
+        order = rng.permutation(len(group))
+        for i in order:
+            folds[group[i]] = position % k
+            position += 1
+    return folds

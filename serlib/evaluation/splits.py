@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from serlib.datasets.table import assign_speaker_folds  # noqa: F401  (re-exported: splits' public API)
 from serlib.models.selection import inner_cv  # noqa: F401 - re-exported (moved down a layer)
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -45,40 +46,6 @@ def random_split(y: Sequence, test_size: float = 0.25, seed: int = 0,
     tr, te = train_test_split(idx, test_size=test_size, random_state=seed,
                               stratify=y if stratify else None)
     return [(tr, te)]  # in train_test_split's order, so X[tr] equals its X_train
-
-
-def assign_speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None = None,
-                         k: int = 6, seed: int = 0) -> dict[str, int]:
-    """Give every speaker a fold number 0..k-1, balancing genders across folds.
-
-    Speakers are grouped by gender; each group is shuffled with ``seed`` and dealt out
-    round-robin, the second group continuing where the first stopped. With RAVDESS's
-    12 women and 12 men and ``k=6`` every fold gets two of each. The same arguments
-    always give the same folds.
-
-    Notebook: 06_mlp_grid_search.ipynb
-    """
-    speakers = np.asarray(speakers).astype(str)
-    unique = sorted(set(speakers.tolist()))
-    if k < 2:
-        raise ValueError(f"need at least 2 folds, got k={k}")
-    if len(unique) < k:
-        raise ValueError(f"only {len(unique)} speakers for {k} speaker folds; "
-                         f"use at most {len(unique)} folds (or --protocol random)")
-    gender_of: dict[str, str] = {}
-    if genders is not None:
-        for s, g in zip(speakers.tolist(), np.asarray(genders).astype(str).tolist()):
-            gender_of.setdefault(s, g)
-    rng = np.random.default_rng(seed)
-    folds: dict[str, int] = {}
-    position = 0
-    for gender in sorted(set(gender_of.get(s, "") for s in unique)):
-        group = [s for s in unique if gender_of.get(s, "") == gender]
-        order = rng.permutation(len(group))
-        for i in order:
-            folds[group[i]] = position % k
-            position += 1
-    return folds
 
 
 def speaker_folds(speakers: Sequence[str], genders: Sequence[str] | None = None,

@@ -358,7 +358,7 @@ def out_of_fold_proba(table, feats: dict, rows=None, *, alpha: float, seed: int 
                       folds: int = CALIBRATION_FOLDS, takes=CALIBRATION_TAKES):
     """Out-of-fold probabilities of the training clips ``rows`` of ``table``: their
     speakers are dealt into ``folds`` speaker-grouped folds (gender-balanced,
-    :func:`serlib.evaluation.splits.assign_speaker_folds`); the recipe (with the L2
+    :func:`serlib.datasets.table.assign_speaker_folds`); the recipe (with the L2
     penalty ``alpha`` already chosen on these speakers) is fitted on the other folds and
     judges the held-out speakers' clips - clean (grouped by speaker) and through every
     channel copy (grouped by pseudo-session, the takes from the same channel) - with each
@@ -370,14 +370,14 @@ def out_of_fold_proba(table, feats: dict, rows=None, *, alpha: float, seed: int 
     Notebook: 09_claims.ipynb
     """
     from serlib.datasets.vocabulary import EMOTIONS
-    from serlib.evaluation import splits
+    from serlib.datasets.table import assign_speaker_folds
 
     rows = np.arange(len(table)) if rows is None else np.asarray(rows)
     speakers = (table["speaker"].astype(str) + "@" + table["corpus"].astype(str)).to_numpy()
     genders = table["gender"].astype(str).to_numpy() if "gender" in table else None
     labels = [e for e in EMOTIONS if e in set(table["emotion"].iloc[rows])]
     emotion = table["emotion"].to_numpy()
-    fold_of = splits.assign_speaker_folds(speakers[rows], None if genders is None
+    fold_of = assign_speaker_folds(speakers[rows], None if genders is None
                                           else genders[rows], k=folds, seed=seed)
     fold = np.array([fold_of[s] for s in speakers[rows]])
     copies = [(feats["clean"], speakers)] + list(zip(feats["augmented"], feats["sessions"]))
