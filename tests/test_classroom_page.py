@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from serlib import config, demo
-from serlib.audio import load, resample, save
-from serlib.speech import check_speech
+from serlib import config
+
+from helpers import demo_page_files, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -42,34 +42,14 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
         "--use-fake-ui-for-media-stream", f"--host-resolver-rules=MAP {NAME} 127.0.0.1"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def setup(tmp_path):
     """Pictures (happy, sad, angry), the fake microphone's WAV, the sessions folder."""
-    pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    pytest.importorskip("tornado", reason="needs tornado (pip install -r requirements.txt)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"needs Chromium at {CHROMIUM} (sudo apt install chromium, or set $CHROMIUM)")
-    if not config.default_model_path().is_file():
-        pytest.skip("the shipped model is not built yet (models/ser-mlp.skops)")
-    images = tmp_path / "images"
-    for prompt in demo.find_prompts(emotions=["angry", "sad", "happy"], per_emotion=1):
-        (images / prompt.emotion).mkdir(parents=True, exist_ok=True)
-        shutil.copy(prompt.path, images / prompt.emotion / prompt.path.name)
-    speech = check_speech(load(demo.sample_clips_for(["angry"])[0])).part
-    wav = save(tmp_path / "microphone.wav", resample(speech, 16000, 48000), 48000)
-    return images, wav, tmp_path / "sessions"
+    return demo_page_files(tmp_path, CHROMIUM, "tornado")
 
 
 def _serve(images, sessions, log: Path, *extra):
-    port = _free_port()
+    port = free_port()
     serlib = Path(sys.executable).with_name("serlib")
     env = dict(os.environ, XDG_CONFIG_HOME=str(log.parent / "config"))
     server = subprocess.Popen(

@@ -13,7 +13,6 @@ with the reason where they are missing.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,8 +25,9 @@ import pandas as pd
 import pytest
 
 from serlib import config, demo
-from serlib.audio import load, resample, save
-from serlib.speech import check_speech
+from serlib.audio import load
+
+from helpers import demo_page_files, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -38,36 +38,14 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
         "--use-fake-ui-for-media-stream"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def setup(tmp_path):
     """Pictures (angry, sad, happy), the fake microphone's WAV, the sessions folder."""
-    pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    pytest.importorskip("voila", reason="needs Voila (pip install -r requirements.txt)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"needs Chromium at {CHROMIUM} (sudo apt install chromium, or set $CHROMIUM)")
-    if not config.default_model_path().is_file():
-        pytest.skip("the shipped model is not built yet (models/ser-mlp.skops)")
-    images = tmp_path / "images"
-    for prompt in demo.find_prompts(emotions=["angry", "sad", "happy"], per_emotion=1):
-        (images / prompt.emotion).mkdir(parents=True, exist_ok=True)
-        shutil.copy(prompt.path, images / prompt.emotion / prompt.path.name)
-    # Only the clip's speech part is looped: with the clip's second of room noise around
-    # it, a 2-s take could catch mostly that and be judged silent (it happened in a run).
-    speech = check_speech(load(demo.sample_clips_for(["angry"])[0])).part
-    wav = save(tmp_path / "microphone.wav", resample(speech, 16000, 48000), 48000)
-    return images, wav, tmp_path / "sessions"
+    return demo_page_files(tmp_path, CHROMIUM, "voila")
 
 
 def _serve(images: Path, sessions: Path, log: Path, *extra) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     serlib = Path(sys.executable).with_name("serlib")
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(log.parent / "runtime"),
                IPYTHONDIR=str(log.parent / "ipython"))
