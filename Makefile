@@ -60,7 +60,7 @@ test-install: $(VENV)/.test-installed
 
 test: test-install
 	@echo ">>> running the whole test suite with pytest $(PYTEST_ARGS): unit tests, the notebook"
-	@echo ">>> lint, all notebooks in quick mode, microphone and browser tests. About 12 minutes"
+	@echo ">>> lint, all notebooks in quick mode, microphone and browser tests. About 6 minutes"
 	@echo ">>> on 2 cores; dots appear as tests pass, skipped tests are listed with their reason."
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
